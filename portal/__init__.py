@@ -1,0 +1,66 @@
+"""Arrears Portal: turns unpaid commercial invoices into court-ready case files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as default_config
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+#: The project root's ``instance/`` folder unless ``PORTAL_INSTANCE_PATH`` says otherwise.
+DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults → ``instance/config.py`` → ``PORTAL_*`` environment.
+
+    With ``test_config`` the instance file and the environment are skipped and the mapping is
+    applied on top of the defaults, so tests never read a developer's local settings.
+    """
+    instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or str(DEFAULT_INSTANCE_PATH)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(default_config)
+    if test_config is None:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PORTAL")
+    else:
+        app.config.from_mapping(test_config)
+    default_config.finalise(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from . import jobs
+
+    jobs.init_app(app)
+
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
+    from .audit import bp as audit_bp
+    from .cases import bp as cases_bp
+    from .main import bp as main_bp
+
+    for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    from .api import init_api
+
+    init_api(app)
+
+    from . import errors, security
+
+    errors.init_app(app)
+    security.init_app(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

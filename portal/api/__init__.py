@@ -1,0 +1,38 @@
+"""The ``/api/v1`` JSON API (flask-smorest: marshmallow schemas, OpenAPI generated from code)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from ..extensions import csrf
+from .schemas import ApiErrorSchema
+
+
+class PortalApi(Api):
+    """flask-smorest's Api documenting our error shape as the default error response."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+
+def init_api(app: Flask) -> Api:
+    """Create the API for ``app``, register its blueprints and the bearer security scheme."""
+    api = PortalApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Receivables, cases, evidence, documents and bundles of the "
+                "Arrears Portal. Authenticate with `Authorization: Bearer <token>`."
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
+    )
+    from .views import blp as core_blp
+
+    for blp in (core_blp,):
+        # Bearer tokens, not cookies, authenticate the API, so CSRF does not apply to it.
+        csrf.exempt(blp)
+        api.register_blueprint(blp)
+    return api

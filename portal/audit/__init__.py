@@ -1,0 +1,5 @@
+"""The audit trail."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,140 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text
+
+from ..db import utcnow
+from ..extensions import db
+from .models import GENESIS_HASH, AuditEntry
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+
+#: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
+_CHAIN_LOCK_KEY = 0x41554449
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who causes a change and from where; services receive it instead of the request."""
+
+    user: User | None
+    ip: str | None = None
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return self.user.email if self.user is not None else "system"
+
+    @classmethod
+    def cli(cls) -> Actor:
+        return cls(user=None, label="cli")
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user=None, label="system")
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first row where the chain does not hold."""
+
+    entry_id: int
+    reason: str
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON value that reads back equal (enums, money, dates and times become strings)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(item) for item in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Only the keys whose values differ, as ``{"before": {...}, "after": {...}}``."""
+    keys = [key for key in after if jsonable(before.get(key)) != jsonable(after.get(key))]
+    return {
+        "before": {key: jsonable(before.get(key)) for key in keys},
+        "after": {key: jsonable(after.get(key)) for key in keys},
+    }
+
+
+def record(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one row to the chain in the caller's transaction (committed with the change)."""
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    prev_hash = db.session.scalar(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    entry = AuditEntry(
+        occurred_at=utcnow(),
+        actor_id=actor.user.id if actor.user is not None else None,
+        actor_label=actor.name,
+        ip=actor.ip,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        changes={"before": jsonable(before or {}), "after": jsonable(after or {})},
+        prev_hash=prev_hash or GENESIS_HASH,
+    )
+    entry.entry_hash = entry.compute_hash()
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def iter_entries(batch: int = 1000) -> Iterable[AuditEntry]:
+    """Every row in chain order, fetched in batches."""
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify_chain() -> tuple[int, ChainBreak | None]:
+    """Walk the chain; return the number of rows checked and the first break, if any."""
+    expected_prev = GENESIS_HASH
+    count = 0
+    for entry in iter_entries():
+        count += 1
+        if entry.prev_hash != expected_prev:
+            return count, ChainBreak(entry.id, "prev_hash does not match the row before")
+        if entry.compute_hash() != entry.entry_hash:
+            return count, ChainBreak(entry.id, "content does not match its hash")
+        expected_prev = entry.entry_hash
+    return count, None

@@ -1,0 +1,5 @@
+"""Arrears cases."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,143 @@
+"""``flask --app portal …`` commands: users, tokens, audit, worker, demo data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .audit.services import Actor, verify_chain
+from .domain import DomainError
+from .extensions import db
+from .security import Role
+
+users_cli = AppGroup("users", help="Create users and API tokens.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
+
+
+def _read_password() -> str:
+    """Prompt twice on a terminal; read one line from stdin otherwise."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("No password given on standard input.")
+    return line.rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--name", help="Full name (defaults to the part of the e-mail before @).")
+@click.option("--password", help="Without it, the password is prompted for (or read from stdin).")
+@click.option("--firm", help="Law firm (lawyers).")
+@click.option("--licence", "licence", help="Practising licence number (lawyers).")
+def create_user_command(email, role, name, password, firm, licence) -> None:
+    """Create a user with a role; a duplicate e-mail fails."""
+    from .accounts.services import create_user
+
+    if password is None:
+        password = _read_password()
+    try:
+        user = create_user(
+            Actor.cli(),
+            email=email,
+            role=role,
+            name=name,
+            password=password,
+            firm=firm,
+            licence_number=licence,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="CLI token", show_default=True, help="A label for the token.")
+def token_command(email, name) -> None:
+    """Create an API token for EMAIL and print it alone on the last line (shown once)."""
+    from .accounts.services import create_token, user_by_email
+
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail {email}.")
+    try:
+        _token, plain = create_token(Actor.cli(), user, name)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"API token for {user.email} (store it now; it is not shown again):")
+    click.echo(plain)
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List users with role and state."""
+    from .accounts.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.role, User.email)):
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.id:>5}  {user.role.value:<8} {state:<8} {user.email}  {user.name}")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user_command(email) -> None:
+    """Disable a user: sessions end and API tokens stop working."""
+    from .accounts.services import set_active, user_by_email
+
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail {email}.")
+    set_active(Actor.cli(), user, False)
+    db.session.commit()
+    click.echo(f"Disabled {user.email}.")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Walk the hash chain; report the first broken link and exit 1 if there is one."""
+    count, broken = verify_chain()
+    if broken is not None:
+        click.echo(
+            f"BROKEN at audit entry {broken.entry_id}: {broken.reason} (checked {count} entries).",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {count} entries, hash chain verified.")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Worker threads.")
+def worker_command(workers: int) -> None:
+    """Run the job-queue consumer (Huey) in this process until interrupted."""
+    from .jobs import describe_backend, huey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"Worker consuming {describe_backend()} with {workers} threads.")
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo users, creditors, debtors and cases (idempotent) and print the users."""
+    from .seed import seed_demo
+
+    summary = seed_demo()
+    db.session.commit()
+    click.echo(summary.render(current_app.config.get("SERVER_NAME") or "http://127.0.0.1:5000"))
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    for command in (users_cli, audit_cli, worker_command, seed_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,76 @@
+"""Default settings; each key may be overridden in ``instance/config.py`` or ``PORTAL_<KEY>``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+#: ``None`` means "SQLite file ``portal.db`` in the instance folder".
+DATABASE_URL: str | None = None
+#: ``None`` means "Huey on SQLite in the instance folder"; a ``redis://`` URL moves the queue.
+REDIS_URL: str | None = None
+#: Run jobs inline instead of queueing them (tests).
+JOBS_IMMEDIATE = False
+#: ``None`` means "read or create ``instance/secret_key``".
+SECRET_KEY: str | None = None
+
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "portal_session"
+REMEMBER_COOKIE_SECURE = True
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+#: How recent a password entry must be for actions that ask for re-authentication.
+FRESH_LOGIN_MAX_AGE = timedelta(minutes=10)
+
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+#: Failed logins allowed per client address per minute before 429.
+LOGIN_RATE_LIMIT = "5 per minute"
+RATELIMIT_HEADERS_ENABLED = True
+#: ``None`` means "memory://", or Redis when ``REDIS_URL`` is set (shared by gunicorn workers).
+RATELIMIT_STORAGE_URI: str | None = None
+
+#: Largest request body accepted (uploads arrive in later issues; default 50 MB per file).
+MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+API_TITLE = "Arrears Portal API"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.1.0"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+
+
+def finalise(app: Flask) -> None:
+    """Derive settings that depend on others (database URI, secret key, limiter storage)."""
+    instance = Path(app.instance_path)
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, creating it (mode 0600) on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,120 @@
+"""Error pages for people and the JSON error format for ``/api/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .domain import DomainError
+
+#: Slugs of the API's ``error.code`` per status.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+#: What a person reads on the error page.
+MESSAGES = {
+    400: "The request could not be understood. If you submitted a form, reload the page and try "
+    "again: the form may have expired.",
+    401: "Please sign in.",
+    403: "Your role does not allow this. Ask an administrator if you need access.",
+    404: "There is nothing here, or you do not have access to it.",
+    405: "This address does not accept that kind of request.",
+    409: "This cannot be changed in its current state.",
+    413: "The upload is larger than the portal accepts.",
+    415: "This file type is not accepted.",
+    422: "Some values are not acceptable.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. The error has been logged; nothing was changed.",
+    503: "The service is temporarily unavailable.",
+}
+
+
+def wants_json() -> bool:
+    """API requests get JSON errors; pages get HTML."""
+    return request.path.startswith("/api/")
+
+
+def api_error(
+    status: int,
+    message: str | None = None,
+    *,
+    code: str | None = None,
+    fields: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A JSON error in the ``{"error": {"code", "message", "fields"}}`` shape."""
+    body: dict[str, Any] = {
+        "code": code or CODES.get(status, "error"),
+        "message": message or MESSAGES.get(status, "Error."),
+    }
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _webargs_fields(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Flatten webargs' ``{"json": {"field": [...]}}`` to ``{"field": [...]}``."""
+    fields: dict[str, list[str]] = {}
+    for location in (data.get("messages") or data.get("errors") or {}).values():
+        if isinstance(location, dict):
+            for name, messages in location.items():
+                if isinstance(messages, dict):  # nested schema: flatten with dots
+                    for sub, sub_messages in messages.items():
+                        fields[f"{name}.{sub}"] = [str(item) for item in sub_messages]
+                else:
+                    fields[str(name)] = [str(item) for item in messages]
+    return fields
+
+
+def handle_http_exception(error: HTTPException):
+    """Every HTTP error: JSON under ``/api/``, an error page elsewhere."""
+    status = error.code or 500
+    if wants_json():
+        data = getattr(error, "data", None) or {}
+        fields = _webargs_fields(data)
+        message = data.get("message") or ("Some fields are missing or invalid." if fields else None)
+        if message is None and status != 500:
+            message = error.description
+        headers = dict(data.get("headers") or {})
+        if status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        return api_error(status, message, fields=fields, headers=headers)
+    message = MESSAGES.get(status, error.description)
+    if status == 429:
+        message = MESSAGES[429]
+    return render_template(
+        "errors/error.html", status=status, title=error.name, message=message
+    ), status
+
+
+def handle_domain_error(error: DomainError):
+    """A service refused: its status and message, as JSON or a page."""
+    if wants_json():
+        return api_error(error.status, error.message, code=error.code, fields=error.fields)
+    return render_template(
+        "errors/error.html", status=error.status, title="Not possible", message=error.message
+    ), error.status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers (after flask-smorest, replacing its JSON-only handler)."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)

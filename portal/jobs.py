@@ -1,0 +1,85 @@
+"""The job queue (Huey): SQLite in ``instance/`` by default, Redis with ``PORTAL_REDIS_URL``.
+
+Tasks are declared at import time on one ``Huey`` object whose storage is chosen when the app is
+created, so the same task functions run in tests (immediate mode), the worker and the web process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+huey = Huey("portal", storage_class=MemoryStorage, results=True, utc=True)
+
+#: The app whose context tasks run in; set by ``init_app``.
+_state: dict[str, Flask] = {}
+
+
+def init_app(app: Flask) -> None:
+    """Point the queue at the configured storage and remember the app for task contexts."""
+    huey.immediate = False
+    huey.immediate_use_memory = True
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": redis_url}
+    else:
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {
+            "filename": app.config.get("JOBS_SQLITE_PATH")
+            or str(Path(app.instance_path) / "jobs.db")
+        }
+    huey.storage = huey.create_storage()
+    huey.immediate = bool(app.config.get("JOBS_IMMEDIATE"))
+    _state["app"] = app
+    app.extensions["huey"] = huey
+
+
+def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``huey.task`` whose function runs inside the application context."""
+
+    def decorator(function: Callable[..., Any]) -> Any:
+        @functools.wraps(function)
+        def in_app_context(*args: Any, **kwargs: Any) -> Any:
+            with _state["app"].app_context():
+                return function(*args, **kwargs)
+
+        return huey.task(name=f"{function.__module__}.{function.__name__}", **options)(
+            in_app_context
+        )
+
+    return decorator
+
+
+def queue_health() -> str:
+    """``"ok"`` when the queue's storage answers, else a short reason."""
+    try:
+        huey.storage.queue_size()
+    except Exception as error:  # any failure means the queue is down
+        return f"error: {type(error).__name__}"
+    return "ok"
+
+
+def describe_backend() -> str:
+    """Where the queue lives, without credentials."""
+    if isinstance(huey.storage, RedisStorage):
+        url = urlsplit(huey.storage_kwargs.get("url", ""))
+        return f"redis://{url.hostname}:{url.port or 6379}{url.path}"
+    if isinstance(huey.storage, SqliteStorage):
+        return f"sqlite:{huey.storage.filename}"
+    return type(huey.storage).__name__
+
+
+@task()
+def ping(value: str) -> dict[str, str]:
+    """A trivial job proving the wiring: echoes ``value`` and the database it saw."""
+    from .extensions import db
+
+    return {"echo": value, "database": db.engine.dialect.name}

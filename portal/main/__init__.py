@@ -1,0 +1,5 @@
+"""Dashboard."""
+
+from .views import bp
+
+__all__ = ["bp"]

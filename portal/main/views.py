@@ -1,0 +1,59 @@
+"""The dashboard: what each role should look at first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.models import User
+from ..cases import policy
+from ..cases.models import Case, CaseStatus, Stage
+from ..extensions import db
+from ..ledger.models import CreditorEntity, Debtor
+from ..security import Permission, has_permission, login_required
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """Counts and next steps for the signed-in user's role."""
+    visible = policy.visible_cases(current_user).subquery()
+    by_stage = dict(
+        db.session.execute(
+            select(visible.c.stage, func.count())
+            .where(visible.c.status != CaseStatus.CLOSED)
+            .group_by(visible.c.stage)
+        ).all()
+    )
+    stage_counts = [(stage, by_stage.get(stage, 0)) for stage in Stage]
+    unassigned = db.session.scalar(
+        select(func.count())
+        .select_from(visible)
+        .where(visible.c.lawyer_id.is_(None), visible.c.status != CaseStatus.CLOSED)
+    )
+    recent = db.session.scalars(
+        policy.visible_cases(current_user).order_by(Case.updated_at.desc()).limit(8)
+    ).all()
+    counts = {
+        "cases": sum(count for _, count in stage_counts),
+        "unassigned": unassigned or 0,
+        "debtors": db.session.scalar(select(func.count()).select_from(Debtor))
+        if has_permission(current_user, Permission.VIEW_LEDGER)
+        else None,
+        "creditors": db.session.scalar(select(func.count()).select_from(CreditorEntity))
+        if has_permission(current_user, Permission.MANAGE_CREDITORS)
+        else None,
+        "users": db.session.scalar(select(func.count()).select_from(User))
+        if has_permission(current_user, Permission.MANAGE_USERS)
+        else None,
+    }
+    return render_template(
+        "main/dashboard.html",
+        stage_counts=stage_counts,
+        top=max([count for _, count in stage_counts] + [1]),
+        counts=counts,
+        recent=recent,
+    )

@@ -1,0 +1,164 @@
+# ruff: noqa: E501  (data tables read best one record per line)
+"""Demo data: one user per role (two lawyers), two creditor entities, debtors and cases.
+
+Running it again creates nothing twice. The demo passwords are fixed and printed on purpose:
+they exist only in a demo database and are listed in the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from .accounts.models import User
+from .accounts.services import create_user, user_by_email
+from .audit.services import Actor, record
+from .cases.models import Case
+from .cases.services import open_case
+from .extensions import db
+from .ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
+from .ledger.services import save_creditor
+
+DEMO_USERS = [
+    {"email": "admin@arrears-demo.example", "role": "admin", "name": "Alex Admin",
+     "password": "demo-admin-pass"},
+    {"email": "legal@arrears-demo.example", "role": "legal", "name": "Lena Legal",
+     "password": "demo-legal-pass"},
+    {"email": "finance@arrears-demo.example", "role": "finance", "name": "Frank Finance",
+     "password": "demo-finance-pass"},
+    {"email": "lawyer@arrears-demo.example", "role": "lawyer", "name": "Olivia Barrister",
+     "password": "demo-lawyer-pass", "firm": "Harcourt & Vale LLP", "licence_number": "SRA-612345"},
+    {"email": "lawyer.cn@arrears-demo.example", "role": "lawyer", "name": "王律师 (Wang Lei)",
+     "password": "demo-lawyer-pass", "firm": "北京金诚律师事务所",
+     "licence_number": "11101201810123456"},
+]  # fmt: skip
+
+DEMO_CREDITORS = [
+    {
+        "code": "NWC-UK",
+        "legal_name": "Northwind Components Ltd",
+        "registration_id": "08123456",
+        "address": "14 Foundry Lane, Sheffield S3 8RY, United Kingdom",
+        "jurisdiction": "ew",
+        "legal_representative": "Margaret Ellison, Director",
+        "email": "credit.control@northwind-components.example",
+        "phone": "+44 114 496 0123",
+        "bank_name": "Barclays Bank UK PLC",
+        "bank_account": "GB33BUKB20201555555555",
+        "bank_code": "BUKBGB22",
+    },
+    {
+        "code": "DH-CN",
+        "legal_name": "上海东海实业有限公司",
+        "registration_id": "91310115MA1K4LQX3R",
+        "address": "上海市浦东新区张江路 88 号 5 楼",
+        "jurisdiction": "cn",
+        "legal_representative": "陈国强",
+        "email": "finance@donghai-industrial.example",
+        "phone": "+86 21 5080 1234",
+        "bank_name": "中国工商银行上海张江支行",
+        "bank_account": "1001 2345 0900 1234 567",
+        "bank_code": "ICBKCNBJSHI",
+    },
+]
+
+# external_id, name, kind, registration_id, address, jurisdiction
+DEMO_DEBTORS = [
+    ("CN-0001", "杭州明远机电设备有限公司", "company", "91330106MA2H2B8K1X", "浙江省杭州市西湖区文三路 200 号", "cn"),
+    ("CN-0002", "苏州恒通精密制造有限公司", "company", "91320505MA1MXQ4T6P", "江苏省苏州市高新区长江路 318 号", "cn"),
+    ("CN-0003", "深圳市华信电子科技有限公司", "company", "91440300MA5FUKR27D", "广东省深圳市南山区科技园南区 12 栋", "cn"),
+    ("CN-0004", "宁波港城物流有限公司", "company", "91330206MA2AH7JX5L", "浙江省宁波市北仑区新碶街道 66 号", "cn"),
+    ("CN-0005", "成都天府建材贸易有限公司", "company", "91510100MA6CN8PJ0B", "四川省成都市武侯区人民南路四段 9 号", "cn"),
+    ("CN-0006", "青岛海源食品有限公司", "company", "91370212MA3N4W1Y8E", "山东省青岛市崂山区海尔路 180 号", "cn"),
+    ("CN-0007", "李建国（个体工商户：建国五金店）", "individual", "92310115MA1GT0XK2A", "上海市浦东新区川沙路 1515 号", "cn"),
+    ("EW-0001", "Brackley Engineering Ltd", "company", "04518273", "Unit 7, Brackley Industrial Estate, Brackley NN13 7EE", "ew"),
+    ("EW-0002", "Harrowgate Fabrications Limited", "company", "09876123", "22 Station Road, Harrogate HG1 1JP", "ew"),
+    ("EW-0003", "Pennine Plastics plc", "company", "03344556", "Mill House, Calder Street, Halifax HX1 5QY", "ew"),
+    ("EW-0004", "Medway Marine Supplies Ltd", "company", "07766554", "Dock Road, Chatham ME4 4SR", "ew"),
+    ("EW-0005", "Thomas Whitfield t/a Whitfield Joinery", "individual", None, "3 Orchard Close, Ledbury HR8 2AB", "ew"),
+    ("EW-0006", "Severn Valley Foods Limited", "company", "06123987", "Riverside Park, Worcester WR5 3RL", "ew"),
+    ("EW-0007", "Cotswold Print & Pack Ltd", "company", "05432109", "Cirencester Business Park, Cirencester GL7 1YT", "ew"),
+    ("US-0001", "Lakeshore Tooling LLC", "company", "IL-LLC-0567123", "1450 W Fulton St, Chicago, IL 60607", "us"),
+    ("US-0002", "Prairie State Distributors Inc.", "company", "IL-CORP-6671209", "800 E Monroe St, Springfield, IL 62701", "us"),
+    ("US-0003", "Fox River Packaging Co.", "company", "IL-CORP-5528341", "210 N Broadway, Aurora, IL 60505", "us"),
+    ("US-0004", "Midwest Hydraulics Corp.", "company", "IL-CORP-4419902", "5500 N Cicero Ave, Chicago, IL 60646", "us"),
+    ("US-0005", "Daniel Ortega d/b/a Ortega Welding", "individual", None, "77 Kankakee St, Joliet, IL 60432", "us"),
+    ("US-0006", "Heartland Agri Supply LLC", "company", "IL-LLC-0711544", "3100 W Main St, Peoria, IL 61604", "us"),
+]  # fmt: skip
+
+# debtor external_id, creditor code, lawyer e-mail (or None)
+DEMO_CASES = [
+    ("CN-0001", "DH-CN", "lawyer.cn@arrears-demo.example"),
+    ("CN-0003", "DH-CN", None),
+    ("EW-0001", "NWC-UK", "lawyer@arrears-demo.example"),
+    ("EW-0005", "NWC-UK", None),
+    ("EW-0003", "NWC-UK", "lawyer@arrears-demo.example"),
+    ("US-0002", "NWC-UK", None),
+]
+
+
+@dataclass
+class SeedSummary:
+    """What ``seed_demo`` created and the credentials to print."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    users: list[dict[str, str]] = field(default_factory=list)
+
+    def render(self, base_url: str) -> str:
+        made = ", ".join(f"{count} {name}" for name, count in self.created.items() if count)
+        lines = [f"Demo data: {made or 'already present, nothing added'}.", "", "Demo users:"]
+        for user in self.users:
+            lines.append(f"  {user['role']:<8} {user['email']:<30} password: {user['password']}")
+        lines.append(f"Sign in at {base_url}/login")
+        return "\n".join(lines)
+
+
+def seed_demo() -> SeedSummary:
+    """Create what is missing of the demo data; the caller commits."""
+    actor = Actor(user=None, label="seed-demo")
+    summary = SeedSummary(created={"users": 0, "creditors": 0, "debtors": 0, "cases": 0})
+    for spec in DEMO_USERS:
+        if user_by_email(spec["email"]) is None:
+            create_user(actor, **spec)
+            summary.created["users"] += 1
+        summary.users.append(
+            {"role": spec["role"], "email": spec["email"], "password": spec["password"]}
+        )
+    creditors: dict[str, CreditorEntity] = {}
+    for spec in DEMO_CREDITORS:
+        existing = db.session.scalar(
+            select(CreditorEntity).where(CreditorEntity.code == spec["code"])
+        )
+        if existing is None:
+            existing = save_creditor(actor, None, spec)
+            summary.created["creditors"] += 1
+        creditors[spec["code"]] = existing
+    debtors: dict[str, Debtor] = {}
+    for external_id, name, kind, registration_id, address, jurisdiction in DEMO_DEBTORS:
+        debtor = db.session.scalar(select(Debtor).where(Debtor.external_id == external_id))
+        if debtor is None:
+            debtor = Debtor(
+                external_id=external_id,
+                name=name,
+                kind=DebtorKind(kind),
+                registration_id=registration_id,
+                address=address,
+                jurisdiction=Jurisdiction(jurisdiction),
+            )
+            db.session.add(debtor)
+            db.session.flush()
+            record(actor, "debtor.create", "debtor", debtor.id, after={"external_id": external_id})
+            summary.created["debtors"] += 1
+        debtors[external_id] = debtor
+    owner = user_by_email("legal@arrears-demo.example")
+    for external_id, creditor_code, lawyer_email in DEMO_CASES:
+        debtor = debtors[external_id]
+        if db.session.scalar(select(Case.id).where(Case.debtor_id == debtor.id)) is not None:
+            continue
+        lawyer: User | None = user_by_email(lawyer_email) if lawyer_email else None
+        open_case(
+            actor, creditor=creditors[creditor_code], debtor=debtor, owner=owner, lawyer=lawyer
+        )
+        summary.created["cases"] += 1
+    return summary

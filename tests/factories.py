@@ -1,0 +1,145 @@
+"""Objects for tests, built through the services (so they are audited like real ones)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from portal.accounts.models import User
+from portal.accounts.services import create_token, hash_password
+from portal.audit.services import Actor
+from portal.cases.models import Case
+from portal.cases.services import open_case
+from portal.extensions import db
+from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
+from portal.ledger.services import save_creditor
+from portal.security import Role
+
+PASSWORD = "correct horse battery staple"
+ACTOR = Actor(user=None, label="tests")
+
+
+@cache
+def _password_hash() -> str:
+    # argon2id is slow on purpose; hash the shared test password once per run.
+    return hash_password(PASSWORD)
+
+
+def make_user(role: Role | str, email: str | None = None, **fields) -> User:
+    role = Role(role)
+    email = email or f"{role.value}@tests.example"
+    user = User(
+        email=email,
+        name=fields.pop("name", f"{role.value.capitalize()} User"),
+        role=role,
+        password_hash=_password_hash(),
+        firm=fields.pop("firm", "Test Chambers LLP" if role is Role.LAWYER else None),
+        licence_number=fields.pop("licence_number", "L-1" if role is Role.LAWYER else None),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_creditor(code: str = "CRED") -> CreditorEntity:
+    return save_creditor(
+        ACTOR,
+        None,
+        {
+            "code": code,
+            "legal_name": "Creditor Trading Ltd",
+            "registration_id": "01234567",
+            "address": "1 High Street, London EC1A 1AA",
+            "jurisdiction": "ew",
+            "bank_name": "Test Bank",
+            "bank_account": "GB00TEST00000000000000",
+            "bank_code": "TESTGB00",
+        },
+    )
+
+
+def make_debtor(external_id: str = "D-1", jurisdiction: str = "ew") -> Debtor:
+    debtor = Debtor(
+        external_id=external_id,
+        name=f"Debtor {external_id} Ltd",
+        kind=DebtorKind.COMPANY,
+        registration_id="99999999",
+        address="2 Low Road, Leeds LS1 1AA",
+        jurisdiction=Jurisdiction(jurisdiction),
+    )
+    db.session.add(debtor)
+    db.session.flush()
+    return debtor
+
+
+@dataclass
+class World:
+    """Ids of a small, complete set of objects (ids survive the app context)."""
+
+    admin: int
+    legal: int
+    finance: int
+    lawyer: int
+    other_lawyer: int
+    creditor: int
+    assigned_case: int
+    other_case: int
+    admin_token_id: int
+
+    EMAILS = {
+        "admin": "admin@tests.example",
+        "legal": "legal@tests.example",
+        "finance": "finance@tests.example",
+        "lawyer": "lawyer@tests.example",
+        "other_lawyer": "other.lawyer@tests.example",
+    }
+
+
+def build_world() -> World:
+    users = {
+        "admin": make_user(Role.ADMIN),
+        "legal": make_user(Role.LEGAL),
+        "finance": make_user(Role.FINANCE),
+        "lawyer": make_user(Role.LAWYER),
+        "other_lawyer": make_user(Role.LAWYER, "other.lawyer@tests.example", name="Other Lawyer"),
+    }
+    creditor = make_creditor()
+    assigned = open_case(
+        ACTOR,
+        creditor=creditor,
+        debtor=make_debtor("D-1"),
+        owner=users["legal"],
+        lawyer=users["lawyer"],
+    )
+    other = open_case(
+        ACTOR,
+        creditor=creditor,
+        debtor=make_debtor("D-2", "cn"),
+        owner=users["legal"],
+        lawyer=users["other_lawyer"],
+    )
+    token, _plain = create_token(ACTOR, users["admin"], "admin token")
+    return World(
+        admin=users["admin"].id,
+        legal=users["legal"].id,
+        finance=users["finance"].id,
+        lawyer=users["lawyer"].id,
+        other_lawyer=users["other_lawyer"].id,
+        creditor=creditor.id,
+        assigned_case=assigned.id,
+        other_case=other.id,
+        admin_token_id=token.id,
+    )
+
+
+def token_for(email: str) -> str:
+    """A fresh API token for the user with this e-mail (inside an app context)."""
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    _token, plain = create_token(ACTOR, user, "test")
+    db.session.commit()
+    return plain
+
+
+def case_count() -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Case))

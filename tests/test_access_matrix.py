@@ -1,0 +1,138 @@
+"""Every route × every role: the policy decides, and a new route without an entry fails here.
+
+Routes are discovered from ``app.url_map``; each (endpoint, method) pair must have a row below.
+Outcomes: ``ok`` (served: 2xx, a redirect that is not to the login page, or a form/validation
+error), ``login`` (redirect to the sign-in page), or an exact 401/403/404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from portal.extensions import db
+
+from .conftest import login
+from .factories import World, token_for
+
+ROLES = ["anonymous", "admin", "legal", "finance", "lawyer"]
+STAFF = ("admin", "legal", "finance")
+
+
+@dataclass(frozen=True)
+class Row:
+    endpoint: str
+    method: str
+    path: str
+    #: role → expected outcome; roles not named expect ``default``.
+    expect: dict[str, str]
+    default: str = "ok"
+    #: Rows that change the signed-in state run last.
+    order: int = 0
+
+
+def signed_in(**expect: str) -> dict[str, str]:
+    """Pages: anonymous visitors are sent to sign in."""
+    return {"anonymous": "login", **expect}
+
+
+def api(**expect: str) -> dict[str, str]:
+    """API routes: no token is 401."""
+    return {"anonymous": "401", **expect}
+
+
+ADMIN_ONLY = signed_in(legal="403", finance="403", lawyer="403")
+
+MATRIX = [
+    Row("main.dashboard", "GET", "/", signed_in()),
+    Row("accounts.login", "GET", "/login", {}),
+    Row("accounts.login", "POST", "/login", {}),
+    Row("accounts.profile", "GET", "/profile", signed_in()),
+    Row("accounts.create_token", "POST", "/profile/tokens", signed_in()),
+    Row("accounts.change_password", "POST", "/profile/password", signed_in()),
+    Row(
+        "accounts.revoke_token",
+        "POST",
+        "/profile/tokens/{admin_token_id}/revoke",
+        signed_in(legal="404", finance="404", lawyer="404"),
+    ),
+    Row("admin.users", "GET", "/admin/users", ADMIN_ONLY),
+    Row("admin.new_user", "GET", "/admin/users/new", ADMIN_ONLY),
+    Row("admin.new_user", "POST", "/admin/users/new", ADMIN_ONLY),
+    Row("admin.set_user_active", "POST", "/admin/users/{other_lawyer}/active", ADMIN_ONLY, order=1),
+    Row("admin.creditors", "GET", "/admin/creditors", ADMIN_ONLY),
+    Row("admin.edit_creditor", "GET", "/admin/creditors/new", ADMIN_ONLY),
+    Row("admin.edit_creditor", "GET", "/admin/creditors/{creditor}", ADMIN_ONLY),
+    Row("admin.edit_creditor", "POST", "/admin/creditors/{creditor}", ADMIN_ONLY),
+    Row("audit.index", "GET", "/admin/audit/", ADMIN_ONLY),
+    Row("cases.index", "GET", "/cases/", signed_in()),
+    Row("cases.show", "GET", "/cases/{assigned_case}", signed_in()),
+    Row("cases.show", "GET", "/cases/{other_case}", signed_in(lawyer="404")),
+    Row(
+        "cases.assign_lawyer",
+        "POST",
+        "/cases/{assigned_case}/lawyer",
+        signed_in(finance="403", lawyer="403"),
+    ),
+    Row(
+        "cases.assign_lawyer",
+        "POST",
+        "/cases/{other_case}/lawyer",
+        signed_in(finance="403", lawyer="403"),
+    ),
+    Row("api-docs.openapi_json", "GET", "/api/v1/openapi.json", {}),
+    Row("api.Health", "GET", "/api/v1/health", {}),
+    Row("api.Me", "GET", "/api/v1/me", api()),
+    Row("api.Cases", "GET", "/api/v1/cases", api()),
+    Row("api.CaseItem", "GET", "/api/v1/cases/{assigned_case}", api()),
+    Row("api.CaseItem", "GET", "/api/v1/cases/{other_case}", api(lawyer="404")),
+    Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
+]
+
+
+def outcome(response) -> str:
+    """Classify a response into the matrix's vocabulary."""
+    status = response.status_code
+    if status in (401, 403, 404):
+        return str(status)
+    if status in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
+        return "login"
+    if status < 500:
+        return "ok"
+    return f"error {status}"
+
+
+def test_every_route_has_a_row(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(row.endpoint, row.method) for row in MATRIX}
+    assert routes - covered == set(), "routes without an access-matrix row"
+    assert covered - routes == set(), "matrix rows for routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, client, world: World, role: str):
+    headers = {}
+    if role != "anonymous":
+        assert login(client, World.EMAILS[role]).status_code == 302
+        with app.app_context():
+            headers = {"Authorization": f"Bearer {token_for(World.EMAILS[role])}"}
+    ids = {key: value for key, value in vars(world).items() if isinstance(value, int)}
+    mismatches = []
+    for row in sorted(MATRIX, key=lambda row: row.order):
+        path = row.path.format(**ids)
+        response = client.open(
+            path, method=row.method, headers=headers if path.startswith("/api/") else {}
+        )
+        expected = row.expect.get(role, row.default)
+        got = outcome(response)
+        if got != expected:
+            mismatches.append(f"{row.method} {path}: expected {expected}, got {got}")
+    with app.app_context():
+        db.session.remove()
+    assert mismatches == []
