@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .audit.services import Actor, verify_chain
@@ -116,6 +116,7 @@ def verify_command() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
 def worker_command(workers: int) -> None:
     """Run the job-queue consumer (Huey) in this process until interrupted."""
@@ -128,6 +129,7 @@ def worker_command(workers: int) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create the demo users, creditors, debtors and cases (idempotent) and print the users."""
     from .seed import seed_demo

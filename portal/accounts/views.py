@@ -49,7 +49,7 @@ def load_user(session_id: str) -> User | None:
 
 def current_actor() -> Actor:
     """The signed-in user and client address, for services and the audit trail."""
-    user = current_user if current_user.is_authenticated else None
+    user = current_user._get_current_object() if current_user.is_authenticated else None
     return Actor(user=user, ip=request.remote_addr)
 
 
@@ -171,7 +171,8 @@ def change_password():
                 populate_errors(form, error, {"password": "new_password"})
             else:
                 db.session.commit()
-                login_user(current_user)
+                # The session id embeds the new session_version: renew this session only.
+                login_user(current_user._get_current_object())
                 flash("Password changed. Other sessions have been signed out.", "success")
                 return redirect(url_for("accounts.profile"), 303)
     return _profile_page(form), 422

@@ -1,0 +1,90 @@
+"""The factory, configuration order, the database settings and error pages."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+
+from .conftest import build_app
+
+
+def test_config_order_defaults_then_instance_file_then_environment(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "LOGIN_RATE_LIMIT = '3 per minute'\nAPI_TITLE = 'From file'\n"
+        f"DATABASE_URL = 'sqlite:///{tmp_path / 'file.db'}'\n"
+    )
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("PORTAL_API_TITLE", "From environment")
+    monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PORTAL_REDIS_URL", raising=False)
+    app = create_app()
+    assert app.config["LOGIN_RATE_LIMIT"] == "3 per minute"
+    assert app.config["API_TITLE"] == "From environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'file.db'}"
+    assert app.config["WTF_CSRF_ENABLED"] is True
+    # A secret key is made once, kept in the instance folder, private to the owner.
+    key_file = instance / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"] == key_file.read_text()
+
+
+def test_postgresql_url_uses_psycopg3(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql://u@127.0.0.1:5432/portal")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1:5432/portal"
+
+
+def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(tmp_path):
+    for app in build_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'pragmas.db'}"):
+        with app.app_context():
+            connection = db.session.connection()
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    raw = sqlite3.connect(tmp_path / "pragmas.db")
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+
+
+def test_html_error_pages(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert b"There is nothing here" in response.data
+    assert client.get("/logout").status_code == 405
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_bootstrap_is_served_locally(client):
+    page = client.get("/login").data.decode()
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in page
+    assert "cdn" not in page.lower()
+    css = client.get("/static/vendor/bootstrap/bootstrap.min.css")
+    assert css.status_code == 200 and b"Bootstrap" in css.data[:200]
+    css.close()
+
+
+def test_internal_errors_show_a_page_without_details(tmp_path):
+    for app in build_app(tmp_path, TESTING=False, PROPAGATE_EXCEPTIONS=False):
+
+        @app.get("/api/v1/boom")
+        def boom():
+            raise RuntimeError("secret detail")
+
+        response = app.test_client().get("/api/v1/boom")
+        assert response.status_code == 500
+        assert response.json["error"]["code"] == "internal_error"
+        assert b"secret detail" not in response.data

@@ -1,0 +1,43 @@
+"""``flask seed-demo``: one user per role, two creditors, ~20 debtors, cases; idempotent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.accounts.services import authenticate
+from portal.audit.services import verify_chain
+from portal.cases.models import Case
+from portal.extensions import db
+from portal.ledger.models import CreditorEntity, Debtor
+
+
+def test_seed_demo_creates_everything_once(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "5 users, 2 creditors, 20 debtors, 6 cases" in first.output
+    assert (
+        "admin@arrears-demo.example" in first.output and "password: demo-admin-pass" in first.output
+    )
+    with app.app_context():
+        roles = Counter(user.role.value for user in db.session.scalars(select(User)))
+        assert roles == {"admin": 1, "legal": 1, "finance": 1, "lawyer": 2}
+        jurisdictions = Counter(d.jurisdiction.value for d in db.session.scalars(select(Debtor)))
+        assert set(jurisdictions) == {"cn", "ew", "us"} and sum(jurisdictions.values()) == 20
+        assert db.session.scalar(select(db.func.count()).select_from(CreditorEntity)) == 2
+        cases = db.session.scalars(select(Case)).all()
+        assert len(cases) == 6 and {case.jurisdiction.value for case in cases} == {"cn", "ew", "us"}
+        assert authenticate("lawyer@arrears-demo.example", "demo-lawyer-pass") is not None
+        entries, broken = verify_chain()
+        assert broken is None and entries > 30
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert "already present, nothing added" in second.output
+    assert "legal@arrears-demo.example" in second.output
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Debtor)) == 20
+        assert db.session.scalar(select(db.func.count()).select_from(Case)) == 6
+        assert verify_chain() == (entries, None)
