@@ -88,3 +88,18 @@ def test_internal_errors_show_a_page_without_details(tmp_path):
         assert response.status_code == 500
         assert response.json["error"]["code"] == "internal_error"
         assert b"secret detail" not in response.data
+
+
+def test_templates_keep_to_the_content_security_policy():
+    """No inline scripts, handlers or style attributes: the CSP would block them in browsers."""
+    import re
+    from pathlib import Path
+
+    import portal
+
+    offenders = []
+    for template in Path(portal.__file__).parent.joinpath("templates").rglob("*.html"):
+        text = template.read_text()
+        for pattern in (r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<script(?![^>]*\ssrc=)[^>]*>"):
+            offenders += [f"{template.name}: {match}" for match in re.findall(pattern, text)]
+    assert offenders == []

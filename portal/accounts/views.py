@@ -29,12 +29,6 @@ from .models import ApiToken, User
 
 bp = Blueprint("accounts", __name__)
 
-login_manager.session_protection = "strong"
-login_manager.login_view = "accounts.login"
-login_manager.login_message = "Please sign in to continue."
-login_manager.login_message_category = "info"
-
-
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Resolve ``id:session_version``; an old version (password changed, disabled) is no one."""

@@ -1,0 +1,415 @@
+"""The real pages in a real browser: Debian's Chromium, driven by Playwright, against the app
+served over HTTP on 127.0.0.1 with CSRF protection on and the production cookie settings
+(``SESSION_COOKIE_SECURE`` stays True: Chromium treats http://127.0.0.1 as a secure context).
+
+One Chromium per module, a fresh browser context (cookies, storage) per test. The browser may
+only talk to the test server: every other request is aborted and fails the test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from portal.cases.models import Case
+from portal.extensions import db
+
+from ..conftest import build_app
+from ..factories import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Fail fast: every page here is local and small.
+TIMEOUT_MS = 10_000
+
+log = logging.getLogger(__name__)
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """One headless Chromium for the whole module (starting it is the slow part)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}; the browser tests need Debian's "
+            "package: apt-get install chromium",
+            pytrace=False,
+        )
+    try:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+    except PlaywrightError as error:
+        pytest.fail(
+            f"Chromium at {CHROMIUM} did not start ({error}); reinstall it with "
+            "apt-get install chromium",
+            pytrace=False,
+        )
+    yield instance
+    instance.close()
+
+
+# --- the app on a real HTTP server -----------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """Overrides conftest's ``app`` (so ``world`` uses it): CSRF on, Secure cookies as default."""
+    yield from build_app(tmp_path, WTF_CSRF_ENABLED=True)
+
+
+class _LoggingHandler(WSGIRequestHandler):
+    """Request lines go to this module's logger (pytest shows them on failure), not stderr."""
+
+    def log_request(self, code: object = "-", size: object = "-") -> None:
+        log.info('"%s" %s %s', self.requestline, getattr(code, "value", code), size)
+
+    def log(self, kind: str, message: str, *args) -> None:
+        level = logging.ERROR if kind == "error" else logging.INFO
+        log.log(level, "%s %s", self.address_string(), message % args)
+
+
+@pytest.fixture
+def live_server(app: Flask, world: World) -> Iterator[str]:
+    """The app (with the ``world`` objects committed) on 127.0.0.1:<free port>; its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LoggingHandler)
+    # A short poll interval: shutdown() waits for the loop to notice (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+# --- one browser context per test ------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    """A page in a fresh browser context, and what went wrong in it."""
+
+    page: Page
+    base_url: str
+    responses: list[Response] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def path(self) -> str:
+        return urlsplit(self.page.url).path
+
+    def statuses(self, path: str) -> list[int]:
+        """Statuses of the responses the page got for ``path`` (a static file, a page)."""
+        return [r.status for r in self.responses if urlsplit(r.url).path == path]
+
+
+@pytest.fixture
+def visit(browser: Browser, live_server: str) -> Iterator[Visit]:
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    state = Visit(page=page, base_url=live_server)
+
+    def only_local(route: Route, request: Request) -> None:
+        if urlsplit(request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            state.blocked.append(request.url)
+            route.abort()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            state.console_errors.append(message.text)
+
+    context.route("**/*", only_local)
+    page.on("response", lambda response: state.responses.append(response))
+    page.on("pageerror", lambda error: state.js_errors.append(str(error)))
+    page.on("console", on_console)
+    try:
+        yield state
+    finally:
+        context.close()
+        for message in state.console_errors:
+            log.info("browser console error: %s", message)
+    assert state.blocked == [], "the pages tried to reach the network beyond 127.0.0.1"
+    assert state.js_errors == [], "uncaught JavaScript errors"
+    refused = [text for text in state.console_errors if "Content Security Policy" in text]
+    assert refused == [], "the pages break their own Content-Security-Policy"
+
+
+def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form (CSRF token included) and land on the dashboard."""
+    page = visit.page
+    if visit.path() != "/login":
+        page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/login"
+    ) as posted:
+        page.get_by_role("button", name="Sign in").click()
+    # 400 here would mean the CSRF check failed, e.g. the browser dropped the session cookie.
+    assert posted.value.status == 302, (
+        f"sign-in as {email} answered {posted.value.status}, cookies: {page.context.cookies()}"
+    )
+    page.wait_for_url(f"{visit.base_url}/")
+
+
+def references(app: Flask, *case_ids: int) -> list[str]:
+    with app.app_context():
+        refs = [db.session.get(Case, case_id).reference for case_id in case_ids]
+        db.session.remove()
+    return refs
+
+
+def column(visit: Visit, table: str, index: int) -> list[str]:
+    """Text of one column in the table's visible body rows, top to bottom."""
+    return visit.page.locator(
+        f"#{table} tbody tr:not([hidden]) td:nth-child({index})"
+    ).all_inner_texts()
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+def test_sign_in_lands_on_styled_dashboard(visit: Visit, tmp_path: Path):
+    page = visit.page
+    page.goto("/")
+    assert visit.path() == "/login", "an anonymous visitor is sent to sign in"
+    assert urlsplit(page.url).query == "next=/"
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+
+    sign_in(visit, World.EMAILS["legal"])
+
+    assert page.get_by_role("heading", name="Open cases by stage").is_visible()
+    assert page.get_by_role("heading", name="Good to see you, Legal User").is_visible()
+    navbar = page.locator("nav.navbar")
+    assert "Legal User" in navbar.inner_text()
+    assert navbar.locator(".badge").inner_text() == "legal"
+    assert page.locator(".card .display-6").first.inner_text() == "2", "two open cases"
+    # The stage chart draws: both open cases are at reconciliation, so that bar is full width.
+    bar = page.get_by_role("progressbar", name="Reconciliation").locator(".progress-bar")
+    track = page.get_by_role("progressbar", name="Reconciliation")
+    assert bar.bounding_box()["width"] == track.bounding_box()["width"] > 0
+    empty = page.get_by_role("progressbar", name="Prosecution").locator(".progress-bar")
+    assert empty.bounding_box()["width"] == 0
+
+    # The session cookie is the production one: Secure, HttpOnly, SameSite=Lax.
+    cookie = next(c for c in page.context.cookies() if c["name"] == "portal_session")
+    assert (cookie["secure"], cookie["httpOnly"], cookie["sameSite"]) == (True, True, "Lax")
+
+    # Bootstrap is loaded from /static and applied.
+    sheets = page.evaluate("Array.from(document.styleSheets, (sheet) => sheet.href)")
+    css = "/static/vendor/bootstrap/bootstrap.min.css"
+    assert any(urlsplit(href).path == css for href in sheets if href)
+    for path in (css, "/static/js/tables.js", "/static/vendor/bootstrap/bootstrap.bundle.min.js"):
+        assert 200 in visit.statuses(path) and set(visit.statuses(path)) <= {200, 304}, path
+    background = navbar.evaluate("(el) => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent"), background
+    assert page.evaluate("typeof bootstrap === 'object' && typeof bootstrap.Dropdown"), (
+        "bootstrap.bundle.min.js ran"
+    )
+
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000, f"a screenshot of a rendered page, not a blank one ({len(data)} B)"
+    width = int.from_bytes(data[16:20], "big")
+    assert width == 1280
+
+
+def test_case_list_sorts_and_users_list_filters(visit: Visit, app: Flask, world: World):
+    page = visit.page
+    sign_in(visit, World.EMAILS["legal"])
+    page.goto("/cases/")
+    assert page.get_by_role("heading", name="Cases", exact=True).is_visible()
+    first, second = references(app, world.assigned_case, world.other_case)
+    pairs = dict(zip(column(visit, "cases-table", 1), column(visit, "cases-table", 2), strict=True))
+    assert set(pairs) == {first, second}
+
+    reference = page.locator("#cases-table th[data-sort]", has_text="Reference")
+    debtor = page.locator("#cases-table th[data-sort]", has_text="Debtor")
+    assert reference.get_attribute("aria-sort") is None
+
+    reference.click()
+    assert reference.get_attribute("aria-sort") == "ascending"
+    assert column(visit, "cases-table", 1) == sorted([first, second])
+    reference.click()
+    assert reference.get_attribute("aria-sort") == "descending"
+    assert column(visit, "cases-table", 1) == sorted([first, second], reverse=True)
+
+    # Another column takes over the sort; the keyboard works too.
+    debtor.focus()
+    page.keyboard.press("Enter")
+    assert debtor.get_attribute("aria-sort") == "ascending"
+    assert reference.get_attribute("aria-sort") is None
+    debtors = column(visit, "cases-table", 2)
+    assert debtors == sorted(debtors, key=str.lower)
+    assert debtors[0].startswith("Debtor D-1 Ltd") and debtors[1].startswith("Debtor D-2 Ltd")
+    # Rows move whole: each reference stays with its debtor.
+    after = dict(zip(column(visit, "cases-table", 1), debtors, strict=True))
+    assert after == pairs
+
+    # The server-side search form (GET) narrows the list.
+    page.get_by_label("Search").fill("D-2")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/cases/?*q=D-2*")
+    assert column(visit, "cases-table", 1) == [second]
+
+    # Users page (admin): the filter box hides rows as one types.
+    page.context.clear_cookies()
+    sign_in(visit, World.EMAILS["admin"])
+    page.goto("/admin/users")
+    assert page.get_by_role("heading", name="Users", exact=True).is_visible()
+    counter = page.locator('[data-count-for="users-table"]')
+    rows = page.locator("#users-table tbody tr")
+    assert rows.count() == 5 and counter.inner_text() == "5"
+
+    box = page.locator('input[data-filter-for="users-table"]')
+    box.fill("lawyer")
+    assert sorted(column(visit, "users-table", 2)) == [
+        "lawyer@tests.example",
+        "other.lawyer@tests.example",
+    ]
+    assert counter.inner_text() == "2"
+    assert rows.filter(has_text="admin@tests.example").is_hidden()
+    box.fill("OTHER")
+    assert column(visit, "users-table", 1) == ["Other Lawyer"]
+    assert counter.inner_text() == "1"
+    box.fill("nobody-matches-this")
+    assert column(visit, "users-table", 1) == [] and counter.inner_text() == "0"
+    box.fill("")
+    assert len(column(visit, "users-table", 2)) == 5 and counter.inner_text() == "5"
+
+    # Disabling asks first: dismissing changes nothing, accepting disables.
+    finance_row = rows.filter(has_text="finance@tests.example")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    finance_row.get_by_role("button", name="Disable").click()
+    assert finance_row.locator(".badge", has_text="active").is_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    finance_row.get_by_role("button", name="Disable").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("finance@tests.example disabled.").is_visible()
+    assert (
+        rows.filter(has_text="finance@tests.example")
+        .locator(".badge", has_text="disabled")
+        .is_visible()
+    )
+
+    # Sorting the users table by e-mail, then back.
+    email = page.locator("#users-table th[data-sort]", has_text="E-mail")
+    email.click()
+    emails = column(visit, "users-table", 2)
+    assert email.get_attribute("aria-sort") == "ascending" and emails == sorted(emails)
+    email.click()
+    assert column(visit, "users-table", 2) == sorted(emails, reverse=True)
+
+
+def test_wrong_password_csrf_and_sign_out(visit: Visit):
+    page = visit.page
+    page.goto("/login")
+    token = page.locator('form input[name="csrf_token"]')
+    assert token.get_attribute("type") == "hidden"
+    assert len(token.get_attribute("value") or "") > 20
+
+    page.get_by_label("E-mail").fill(World.EMAILS["legal"])
+    page.get_by_label("Password").fill("not the password")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Sign in").click()
+    assert posted.value.status == 401
+    page.wait_for_load_state()
+    assert visit.path() == "/login"
+    assert page.get_by_role("alert").inner_text().strip() == (
+        "The e-mail or the password is wrong, or the account is disabled."
+    )
+    assert page.get_by_label("E-mail").input_value() == World.EMAILS["legal"]
+    assert page.get_by_label("Password").input_value() == "", "the password is not echoed"
+
+    # A POST without the token is refused (CSRF is really on in this app).
+    refused = page.request.post(
+        "/login", form={"email": World.EMAILS["legal"], "password": PASSWORD}, max_redirects=0
+    )
+    assert refused.status == 400
+    assert "the form may have expired" in refused.text()
+
+    # The real form, with its token, signs in.
+    sign_in(visit, World.EMAILS["legal"])
+    assert "Legal User" in page.locator("nav.navbar").inner_text()
+
+    # Sign out: the navbar button posts a form that carries the CSRF token.
+    sign_out = page.locator("nav form").filter(has=page.get_by_role("button", name="Sign out"))
+    assert sign_out.get_attribute("method") == "post"
+    assert len(sign_out.locator('input[name="csrf_token"]').get_attribute("value") or "") > 20
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{visit.base_url}/login")
+    assert "You are signed out." in page.get_by_role("alert").inner_text()
+    assert page.locator("nav.navbar").get_by_text("Legal User").count() == 0
+
+    page.goto("/")
+    assert visit.path() == "/login", "signed out for real: the dashboard asks to sign in again"
+
+
+def test_lawyer_sees_only_assigned_case(visit: Visit, app: Flask, world: World):
+    page = visit.page
+    assigned, other = references(app, world.assigned_case, world.other_case)
+    sign_in(visit, World.EMAILS["lawyer"])
+    assert page.locator("nav.navbar").get_by_role("link", name="My cases").is_visible()
+
+    page.goto("/cases/")
+    assert page.get_by_role("heading", name="Cases assigned to you").is_visible()
+    assert column(visit, "cases-table", 1) == [assigned]
+    assert other not in page.content()
+
+    response = page.goto(f"/cases/{world.assigned_case}")
+    assert response is not None and response.status == 200
+    assert page.get_by_role("heading", name=assigned).is_visible()
+
+    response = page.goto(f"/cases/{world.other_case}")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "404 Not Found"
+    assert page.get_by_text("There is nothing here, or you do not have access to it.").is_visible()
+    assert other not in page.content() and "Debtor D-2" not in page.content()
