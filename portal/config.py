@@ -38,6 +38,10 @@ RATELIMIT_HEADERS_ENABLED = True
 #: ``None`` means "memory://", or Redis when ``REDIS_URL`` is set (shared by gunicorn workers).
 RATELIMIT_STORAGE_URI: str | None = None
 
+#: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+#: Client addresses feed the sign-in rate limit and the audit trail, so set it only behind one.
+PROXY_FIX = 0
+
 #: Largest request body accepted (uploads arrive in later issues; default 50 MB per file).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 

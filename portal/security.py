@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import current_user
 
 if TYPE_CHECKING:
@@ -123,7 +123,8 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
         "base-uri 'self'; form-action 'self'",
     )
-    if request.path.startswith("/api/") or getattr(current_user, "is_authenticated", False):
+    # Signed-in pages and API answers are private; static files may be cached.
+    if request.path.startswith("/api/") or "_user_id" in session:
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

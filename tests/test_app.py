@@ -103,3 +103,19 @@ def test_templates_keep_to_the_content_security_policy():
         for pattern in (r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<script(?![^>]*\ssrc=)[^>]*>"):
             offenders += [f"{template.name}: {match}" for match in re.findall(pattern, text)]
     assert offenders == []
+
+
+def test_proxy_fix_makes_the_audit_trail_see_the_client(tmp_path):
+    from sqlalchemy import select
+
+    from portal.audit.models import AuditEntry
+
+    for app in build_app(tmp_path, PROXY_FIX=1):
+        client = app.test_client()
+        client.post(
+            "/login",
+            data={"email": "x@example.com", "password": "wrong"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        with app.app_context():
+            assert db.session.scalars(select(AuditEntry.ip)).all() == ["203.0.113.9"]

@@ -29,6 +29,7 @@ from .models import ApiToken, User
 
 bp = Blueprint("accounts", __name__)
 
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Resolve ``id:session_version``; an old version (password changed, disabled) is no one."""

@@ -12,7 +12,7 @@ from ..accounts.views import current_actor
 from ..domain import DomainError
 from ..extensions import db
 from ..ledger.models import Debtor, Jurisdiction
-from ..security import Permission, permission_required
+from ..security import Permission, Role, permission_required
 from . import policy, services
 from .forms import AssignLawyerForm
 from .models import Case, CaseStatus, Stage
@@ -30,13 +30,18 @@ def index():
         .options(selectinload(Case.debtor), selectinload(Case.lawyer), selectinload(Case.owner))
         .order_by(Case.updated_at.desc())
     )
-    filters = {key: request.args.get(key, "") for key in ("stage", "status", "jurisdiction", "q")}
+    keys = ("stage", "status", "jurisdiction", "lawyer", "q")
+    filters = {key: request.args.get(key, "") for key in keys}
     if filters["stage"] in set(Stage):
         query = query.where(Case.stage == Stage(filters["stage"]))
     if filters["status"] in set(CaseStatus):
         query = query.where(Case.status == CaseStatus(filters["status"]))
     if filters["jurisdiction"] in set(Jurisdiction):
         query = query.where(Case.jurisdiction == Jurisdiction(filters["jurisdiction"]))
+    if filters["lawyer"] == "none":
+        query = query.where(Case.lawyer_id.is_(None))
+    elif filters["lawyer"].isdigit():
+        query = query.where(Case.lawyer_id == int(filters["lawyer"]))
     if filters["q"]:
         like = f"%{filters['q'].strip()[:100]}%"
         query = query.where(Debtor.name.ilike(like) | Case.reference.ilike(like))
@@ -47,6 +52,7 @@ def index():
         stages=list(Stage),
         statuses=list(CaseStatus),
         jurisdictions=list(Jurisdiction),
+        lawyers=services.active_lawyers() if current_user.role is not Role.LAWYER else [],
     )
 
 

@@ -47,13 +47,10 @@ def save_creditor(
     for key, value in values.items():
         setattr(creditor, key, value)
     db.session.flush()
-    changes = diff(before, values)
-    record(
-        actor,
-        "creditor.update" if before else "creditor.create",
-        "creditor_entity",
-        creditor.id,
-        before=changes["before"],
-        after=changes["after"],
-    )
+    if before:
+        changes = diff(before, values)
+        record(actor, "creditor.update", "creditor_entity", creditor.id, **changes)
+    else:
+        filled = {key: value for key, value in values.items() if value is not None}
+        record(actor, "creditor.create", "creditor_entity", creditor.id, after=filled)
     return creditor

@@ -79,3 +79,11 @@ def test_empty_dashboards_say_what_to_do_first(app, client):
         assert text in client.get("/").data.decode(), role
     with app.app_context():
         assert db.session.scalars(select(Case)).all() == []
+
+
+def test_case_list_filters_by_lawyer(app, client, world: World):
+    login(client, World.EMAILS["legal"])
+    mine = client.get(f"/cases/?lawyer={world.lawyer}").data.decode()
+    assert _reference(app, world.assigned_case) in mine
+    assert _reference(app, world.other_case) not in mine
+    assert "No case matches these filters" in client.get("/cases/?lawyer=none").data.decode()
