@@ -119,3 +119,14 @@ def test_proxy_fix_makes_the_audit_trail_see_the_client(tmp_path):
         )
         with app.app_context():
             assert db.session.scalars(select(AuditEntry.ip)).all() == ["203.0.113.9"]
+
+
+def test_forbidden_page_explains(app, world):
+    from .conftest import login
+    from .factories import World
+
+    client = app.test_client()
+    login(client, World.EMAILS["finance"])
+    page = client.get("/admin/users")
+    assert page.status_code == 403
+    assert b"Your role does not allow this." in page.data

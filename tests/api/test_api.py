@@ -94,3 +94,37 @@ def test_openapi_is_generated_from_the_code(client):
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
     assert "ApiError" in spec["components"]["schemas"]
+
+
+def test_role_not_allowed_is_403_json_and_too_large_is_413(tmp_path):
+    from portal.api.auth import token_required
+    from portal.extensions import db
+    from portal.security import Permission
+
+    from ..conftest import build_app
+    from ..factories import build_world
+
+    for app in build_app(tmp_path, MAX_CONTENT_LENGTH=1024):
+
+        @app.post("/api/v1/probe")
+        @token_required(Permission.MANAGE_USERS)
+        def probe():
+            from flask import request
+
+            return {"ok": True, "bytes": len(request.get_data())}
+
+        with app.app_context():
+            build_world()
+            db.session.commit()
+            lawyer, admin = token_for(World.EMAILS["lawyer"]), token_for(World.EMAILS["admin"])
+        client = app.test_client()
+        denied = client.post("/api/v1/probe", headers={"Authorization": f"Bearer {lawyer}"})
+        assert denied.status_code == 403
+        assert denied.json["error"]["code"] == "forbidden"
+        allowed = client.post("/api/v1/probe", headers={"Authorization": f"Bearer {admin}"})
+        assert allowed.json == {"ok": True, "bytes": 0}
+        too_large = client.post(
+            "/api/v1/probe", data=b"x" * 4096, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert too_large.status_code == 413
+        assert too_large.json["error"]["code"] == "too_large"
