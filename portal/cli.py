@@ -17,6 +17,7 @@ from .security import Role
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+rates_cli = AppGroup("rates", help="The reference-rate table used for statutory interest.")
 
 
 def _read_password() -> str:
@@ -115,6 +116,56 @@ def verify_command() -> None:
     click.echo(f"Audit trail intact: {count} entries, hash chain verified.")
 
 
+@rates_cli.command("load")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+def rates_load_command(file) -> None:
+    """Load a rates CSV (kind,valid_from,rate,source); the shipped table without FILE."""
+    from .ledger.rates import load_file
+
+    try:
+        read, changed = load_file(Actor.cli(), file)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Rates: {read} rows read, {changed} added or changed.")
+
+
+@rates_cli.command("list")
+@click.option("--kind", help="Only this kind.")
+def rates_list_command(kind) -> None:
+    """Print the table, newest first per kind."""
+    from .ledger.models import InterestRate
+
+    query = select(InterestRate).order_by(InterestRate.kind, InterestRate.valid_from.desc())
+    if kind:
+        query = query.where(InterestRate.kind == kind)
+    for row in db.session.scalars(query):
+        click.echo(f"{row.kind:<16} {row.valid_from}  {row.rate:>10}%  {row.source}")
+
+
+@rates_cli.command("set")
+@click.argument("kind")
+@click.argument("valid_from", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("rate")
+@click.option("--source", required=True, help="Where the figure is published.")
+def rates_set_command(kind, valid_from, rate, source) -> None:
+    """Add or correct one row, e.g. ``rates set boe_base 2026-02-05 3.75 --source "BoE"``."""
+    from decimal import Decimal, InvalidOperation
+
+    from .ledger.rates import make_row, set_rate
+
+    try:
+        row = make_row(kind, valid_from.date(), Decimal(rate), source)
+    except (DomainError, InvalidOperation) as error:
+        raise click.ClickException(getattr(error, "message", f"{rate!r} is not a rate")) from error
+    _rate, changed = set_rate(Actor.cli(), row)
+    db.session.commit()
+    click.echo(
+        f"{kind} from {row.valid_from}: {row.rate}% ({'saved' if changed else 'unchanged'})."
+    )
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
@@ -141,5 +192,5 @@ def seed_demo_command() -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for command in (users_cli, audit_cli, worker_command, seed_demo_command):
+    for command in (users_cli, audit_cli, rates_cli, worker_command, seed_demo_command):
         app.cli.add_command(command)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import sqlite3
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +45,42 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class ScaledDecimal(TypeDecorator):
+    """An exact ``Decimal`` stored as a scaled integer, so SQL sums stay exact on every database.
+
+    SQLite has no decimal type (it would sum floats); integers add up exactly everywhere.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int = 4) -> None:
+        super().__init__()
+        self.places = places
+
+    def process_bind_param(self, value: Decimal | int | str | None, dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.places)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.places)
+
+    def process_literal_param(self, value, dialect) -> str:
+        return str(self.process_bind_param(value, dialect))
+
+
+#: Money amounts: four decimal places (every ISO 4217 minor unit fits).
+Money = ScaledDecimal(4)
+#: Interest rates in percent per annum: six decimal places.
+Rate = ScaledDecimal(6)
 
 
 class Base(DeclarativeBase):

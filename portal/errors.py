@@ -55,6 +55,7 @@ def api_error(
     code: str | None = None,
     fields: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     """A JSON error in the ``{"error": {"code", "message", "fields"}}`` shape."""
     body: dict[str, Any] = {
@@ -63,6 +64,7 @@ def api_error(
     }
     if fields:
         body["fields"] = fields
+    body.update(extra or {})
     response = jsonify({"error": body})
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -107,8 +109,12 @@ def handle_http_exception(error: HTTPException):
 
 def handle_domain_error(error: DomainError):
     """A service refused: its status and message, as JSON or a page."""
+    findings = getattr(error, "findings", None)
     if wants_json():
-        return api_error(error.status, error.message, code=error.code, fields=error.fields)
+        extra = {"findings": [finding.as_dict() for finding in findings]} if findings else None
+        return api_error(
+            error.status, error.message, code=error.code, fields=error.fields, extra=extra
+        )
     return render_template(
         "errors/error.html", status=error.status, title="Not possible", message=error.message
     ), error.status

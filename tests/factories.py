@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from portal.accounts.models import User
@@ -12,7 +14,10 @@ from portal.cases.models import Case
 from portal.cases.services import open_case
 from portal.extensions import db
 from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
+from portal.ledger.models import Invoice
+from portal.ledger.rates import make_row, set_rate
 from portal.ledger.services import save_creditor
+from portal.ledger.upserts import upsert_invoice
 from portal.security import Role
 
 PASSWORD = "correct horse battery staple"
@@ -57,6 +62,52 @@ def make_creditor(code: str = "CRED") -> CreditorEntity:
             "bank_code": "TESTGB00",
         },
     )
+
+
+def make_invoice(
+    external_id: str,
+    debtor: str = "D-1",
+    *,
+    amount: str = "1000.00",
+    currency: str = "GBP",
+    issue: dt.date = dt.date(2025, 1, 10),
+    due: dt.date = dt.date(2025, 2, 9),
+    delivery: dt.date | None = dt.date(2025, 1, 8),
+    rate: str | None = None,
+    creditor: str | None = None,
+) -> Invoice:
+    invoice, _created = upsert_invoice(
+        ACTOR,
+        external_id,
+        {
+            "debtor": debtor,
+            "creditor": creditor,
+            "number": f"INV-{external_id}",
+            "issue_date": issue,
+            "delivery_date": delivery,
+            "due_date": due,
+            "currency": currency,
+            "amount": Decimal(amount),
+            "contract_ref": None,
+            "interest_rate": Decimal(rate) if rate else None,
+        },
+    )
+    return invoice
+
+
+#: Synthetic reference rates (tests do not depend on the shipped table's figures).
+TEST_RATES = [
+    ("boe_base", dt.date(2024, 8, 1), "5.00"),
+    ("boe_base", dt.date(2024, 11, 7), "4.75"),
+    ("ecb_ref", dt.date(2024, 6, 12), "4.25"),
+    ("lpr_1y", dt.date(2024, 10, 21), "3.10"),
+    ("us_il_statutory", dt.date(1990, 1, 1), "5.00"),
+]
+
+
+def make_rates() -> None:
+    for kind, valid_from, rate in TEST_RATES:
+        set_rate(ACTOR, make_row(kind, valid_from, Decimal(rate), "test figure"))
 
 
 def make_debtor(external_id: str = "D-1", jurisdiction: str = "ew") -> Debtor:
@@ -105,19 +156,21 @@ def build_world() -> World:
         "other_lawyer": make_user(Role.LAWYER, "other.lawyer@tests.example", name="Other Lawyer"),
     }
     creditor = make_creditor()
+    make_rates()
+    first, second = make_debtor("D-1"), make_debtor("D-2", "cn")
     assigned = open_case(
         ACTOR,
-        creditor=creditor,
-        debtor=make_debtor("D-1"),
+        debtor=first,
         owner=users["legal"],
         lawyer=users["lawyer"],
+        invoices=[make_invoice("I-1"), make_invoice("I-2", amount="2500.00")],
     )
     other = open_case(
         ACTOR,
-        creditor=creditor,
-        debtor=make_debtor("D-2", "cn"),
+        debtor=second,
         owner=users["legal"],
         lawyer=users["other_lawyer"],
+        invoices=[make_invoice("I-3", "D-2", currency="CNY", amount="88000.00")],
     )
     token, _plain = create_token(ACTOR, users["admin"], "admin token")
     return World(

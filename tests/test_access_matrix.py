@@ -84,9 +84,42 @@ MATRIX = [
     Row("api-docs.openapi_json", "GET", "/api/v1/openapi.json", {}),
     Row("api.Health", "GET", "/api/v1/health", {}),
     Row("api.Me", "GET", "/api/v1/me", api()),
-    Row("api.Cases", "GET", "/api/v1/cases", api()),
-    Row("api.CaseItem", "GET", "/api/v1/cases/{assigned_case}", api()),
-    Row("api.CaseItem", "GET", "/api/v1/cases/{other_case}", api(lawyer="404")),
+    Row("ledger_api.DebtorPut", "PUT", "/api/v1/debtors/D-9", api(lawyer="403")),
+    Row("ledger_api.DebtorGet", "GET", "/api/v1/debtors/D-1", api(lawyer="403")),
+    Row("ledger_api.InvoicePut", "PUT", "/api/v1/invoices/I-9", api(lawyer="403")),
+    Row("ledger_api.PaymentPut", "PUT", "/api/v1/payments/P-9", api(lawyer="403")),
+    Row("ledger_api.CreditNotePut", "PUT", "/api/v1/credit-notes/C-9", api(lawyer="403")),
+    Row("ledger_api.Aging", "GET", "/api/v1/aging", api(lawyer="403")),
+    Row("cases_api.Cases", "GET", "/api/v1/cases", api()),
+    Row("cases_api.Cases", "POST", "/api/v1/cases", api(finance="403", lawyer="403")),
+    Row("cases_api.CaseItem", "GET", "/api/v1/cases/{assigned_case}", api()),
+    Row("cases_api.CaseItem", "GET", "/api/v1/cases/{other_case}", api(lawyer="404")),
+    Row(
+        "cases_api.CaseItem",
+        "PATCH",
+        "/api/v1/cases/{assigned_case}",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "cases_api.CaseItem",
+        "PATCH",
+        "/api/v1/cases/{other_case}",
+        api(finance="403", lawyer="404"),
+    ),
+    Row("cases_api.CaseEvents", "GET", "/api/v1/cases/{assigned_case}/events", api()),
+    Row("cases_api.CaseEvents", "GET", "/api/v1/cases/{other_case}/events", api(lawyer="404")),
+    Row(
+        "cases_api.CaseEvents",
+        "POST",
+        "/api/v1/cases/{assigned_case}/events",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "cases_api.CaseEvents",
+        "POST",
+        "/api/v1/cases/{other_case}/events",
+        api(finance="403", lawyer="404"),
+    ),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
 ]
 
@@ -126,8 +159,12 @@ def test_access_matrix(app, client, world: World, role: str):
     mismatches = []
     for row in sorted(MATRIX, key=lambda row: row.order):
         path = row.path.format(**ids)
+        api = path.startswith("/api/")
         response = client.open(
-            path, method=row.method, headers=headers if path.startswith("/api/") else {}
+            path,
+            method=row.method,
+            headers=headers if api else {},
+            json={} if api and row.method in ("POST", "PUT", "PATCH") else None,
         )
         expected = row.expect.get(role, row.default)
         got = outcome(response)

@@ -1,4 +1,4 @@
-"""Health, identity and the case read routes of ``/api/v1``."""
+"""Health and identity routes of ``/api/v1``."""
 
 from __future__ import annotations
 
@@ -7,22 +7,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
-from sqlalchemy.orm import selectinload
 
-from ..cases import policy
-from ..cases.models import Case
 from ..extensions import db
 from ..jobs import queue_health
-from ..security import Permission
 from .auth import BEARER, api_user, token_required
-from .schemas import (
-    ApiErrorSchema,
-    CaseListArgsSchema,
-    CaseListSchema,
-    CaseSummarySchema,
-    HealthSchema,
-    MeSchema,
-)
+from .schemas import ApiErrorSchema, HealthSchema, MeSchema
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Arrears Portal API")
 
@@ -55,46 +44,3 @@ class Me(MethodView):
     def get(self) -> Any:
         """The token's user."""
         return api_user()
-
-
-@blp.route("/cases")
-class Cases(MethodView):
-    decorators = [token_required(Permission.VIEW_CASES)]
-
-    @blp.doc(security=BEARER)
-    @blp.arguments(CaseListArgsSchema, location="query")
-    @blp.response(200, CaseListSchema)
-    @blp.alt_response(401, schema=ApiErrorSchema)
-    @blp.alt_response(403, schema=ApiErrorSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Cases the token's user may see (a lawyer: assigned ones), newest first, paged."""
-        query = (
-            policy.visible_cases(api_user())
-            .options(
-                selectinload(Case.debtor),
-                selectinload(Case.creditor),
-                selectinload(Case.owner),
-                selectinload(Case.lawyer),
-            )
-            .order_by(Case.id.desc())
-            .limit(args["limit"] + 1)
-        )
-        if args["cursor"]:
-            query = query.where(Case.id < args["cursor"])
-        rows = db.session.scalars(query).all()
-        more = len(rows) > args["limit"]
-        rows = rows[: args["limit"]]
-        return {"items": rows, "next": str(rows[-1].id) if more and rows else None}
-
-
-@blp.route("/cases/<int:case_id>")
-class CaseItem(MethodView):
-    decorators = [token_required(Permission.VIEW_CASES)]
-
-    @blp.doc(security=BEARER)
-    @blp.response(200, CaseSummarySchema)
-    @blp.alt_response(401, schema=ApiErrorSchema)
-    @blp.alt_response(404, schema=ApiErrorSchema)
-    def get(self, case_id: int) -> Case:
-        """One case the token's user may see; others are 404 as if they did not exist."""
-        return policy.get_case_or_404(api_user(), case_id)

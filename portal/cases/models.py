@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..db import TimestampMixin, str_enum
+from ..db import Money, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..extensions import db
-from ..ledger.models import CreditorEntity, Debtor, Jurisdiction
+from ..ledger.models import CreditorEntity, Debtor, Invoice, Jurisdiction
+
+#: The invoices a case claims.
+case_invoice = Table(
+    "case_invoice",
+    db.metadata,
+    Column("case_id", ForeignKey("case.id", ondelete="CASCADE"), primary_key=True),
+    Column("invoice_id", ForeignKey("invoice.id"), primary_key=True, index=True),
+)
 
 
 class Stage(enum.StrEnum):
@@ -35,6 +46,42 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Outcome(enum.StrEnum):
+    """How a closed case ended (the bad-debt outcomes of the design brief)."""
+
+    PAID = "paid"
+    SETTLED = "settled"
+    PAYMENT_PLAN = "payment_plan"
+    GOODS_TAKEN_BACK = "goods_taken_back"
+    COLLATERAL_ENFORCED = "collateral_enforced"
+    PROPERTY_PRESERVED = "property_preserved"
+    JUDGMENT = "judgment"
+    WRITTEN_OFF = "written_off"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class EventType(enum.StrEnum):
+    """What can happen on a case's timeline."""
+
+    CONTACT = "contact"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    DISPUTE_RESOLVED = "dispute_resolved"
+    RECONCILIATION_SENT = "reconciliation_sent"
+    RECONCILIATION_REPLY = "reconciliation_reply"
+    DISPATCH = "dispatch"
+    ACKNOWLEDGMENT = "acknowledgment"
+    ASSET = "asset"
+    NOTE = "note"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
 class Case(TimestampMixin, db.Model):
     """An arrears case against one debtor, owned by in-house legal, maybe assigned to counsel."""
 
@@ -55,7 +102,49 @@ class Case(TimestampMixin, db.Model):
         str_enum(CaseStatus, "case_status"), default=CaseStatus.OPEN
     )
 
+    #: The claim's currency (every invoice of a case shares it).
+    currency: Mapped[str | None] = mapped_column(String(3))
+    outcome: Mapped[Outcome | None] = mapped_column(str_enum(Outcome, "outcome"))
+    recovered_amount: Mapped[Decimal | None] = mapped_column(Money)
+    costs: Mapped[Decimal | None] = mapped_column(Money)
+    closed_on: Mapped[dt.date | None]
+    #: What legal does next and by when (the work queue reads it).
+    next_action: Mapped[str | None] = mapped_column(String(300))
+    next_action_due: Mapped[dt.date | None] = mapped_column(index=True)
+
     creditor: Mapped[CreditorEntity] = relationship()
     debtor: Mapped[Debtor] = relationship()
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     lawyer: Mapped[User | None] = relationship(foreign_keys=[lawyer_id])
+    invoices: Mapped[list[Invoice]] = relationship(
+        secondary=case_invoice, order_by="Invoice.due_date"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="(CaseEvent.date, CaseEvent.id)"
+    )
+
+
+class CaseEvent(db.Model):
+    """One entry on a case's timeline; type-specific fields live in ``details``."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_type_date", "case_id", "type", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    type: Mapped[EventType] = mapped_column(str_enum(EventType, "event_type"))
+    #: The day it happened (not when it was typed in).
+    date: Mapped[dt.date]
+    #: Promise due date, reconciliation reply-by date.
+    due: Mapped[dt.date | None]
+    #: When a dispatched document reached the debtor.
+    delivered_on: Mapped[dt.date | None]
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    #: Type-specific fields (channel, summary, courier, tracking, signed, confirmed, invoices …).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    created_by: Mapped[User | None] = relationship()

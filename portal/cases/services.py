@@ -1,17 +1,72 @@
-"""Cases: opening them and assigning counsel. Stage moves arrive with the ledger issue."""
+"""Cases: opening them, counsel, the escalation ladder, status and outcome, next actions."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..audit.services import Actor, record
 from ..db import utcnow
-from ..domain import ValidationFailed
+from ..domain import Conflict, ValidationFailed
 from ..extensions import db
-from ..ledger.models import CreditorEntity, Debtor
+from ..ledger.models import CreditorEntity, Debtor, Invoice
 from ..security import Role
-from .models import Case
+from .models import Case, CaseStatus, Outcome, Stage, case_invoice
+
+LADDER = list(Stage)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something that stands in the way of a stage (or should be looked at)."""
+
+    rule: str
+    severity: str  # "blocker" | "warning"
+    message: str
+    invoice: str | None = None
+    evidence: int | None = None
+
+    def as_dict(self) -> dict:
+        data = {"rule": self.rule, "severity": self.severity, "message": self.message}
+        if self.invoice is not None:
+            data["invoice"] = self.invoice
+        if self.evidence is not None:
+            data["evidence"] = self.evidence
+        return data
+
+
+class StageBlocked(Conflict):
+    """A stage move refused because a stage's blockers remain (409 with the findings)."""
+
+    code = "stage_blocked"
+
+    def __init__(self, stage: Stage, findings: Sequence[Finding]) -> None:
+        super().__init__(f"The case is not ready for {stage.label.lower()}.")
+        self.stage = stage
+        self.findings = list(findings)
+
+
+#: Readiness checks that may veto entering a stage: ``check(case, stage) -> findings``.
+#: The completeness checker registers itself here; the ladder itself does not know the rules.
+ReadinessCheck = Callable[[Case, Stage], Sequence[Finding]]
+_readiness_checks: list[ReadinessCheck] = []
+
+
+def register_readiness_check(check: ReadinessCheck) -> ReadinessCheck:
+    """Add a veto to stage moves (idempotent)."""
+    if check not in _readiness_checks:
+        _readiness_checks.append(check)
+    return check
+
+
+def readiness(case: Case, stage: Stage) -> list[Finding]:
+    """Every registered check's findings for ``stage``."""
+    return [finding for check in _readiness_checks for finding in check(case, stage)]
 
 
 def next_reference() -> str:
@@ -27,26 +82,50 @@ def next_reference() -> str:
 def open_case(
     actor: Actor,
     *,
-    creditor: CreditorEntity,
     debtor: Debtor,
     owner: User,
+    invoices: Sequence[Invoice] = (),
+    creditor: CreditorEntity | None = None,
     lawyer: User | None = None,
+    jurisdiction: str | None = None,
 ) -> Case:
-    """Open a case against ``debtor`` in the debtor's jurisdiction.
+    """Open a case against ``debtor`` for ``invoices`` (one creditor, one currency).
 
-    :raises ValidationFailed: the owner is not in-house legal or the lawyer is not a lawyer.
+    :raises ValidationFailed: invoices of another debtor, mixed creditors or currencies, invoices
+        already claimed in another open case, a non-legal owner or a non-lawyer as counsel.
+    :raises Conflict: an invoice is already claimed by another open case.
     """
     if owner.role is not Role.LEGAL:
         raise ValidationFailed("The case owner must be an in-house legal user.")
     if lawyer is not None:
         _check_lawyer(lawyer)
+    foreign = [invoice.external_id for invoice in invoices if invoice.debtor_id != debtor.id]
+    if foreign:
+        raise ValidationFailed(
+            f"Invoices of another debtor: {', '.join(foreign)}.",
+            fields={"invoices": [f"Not invoices of {debtor.external_id}: {', '.join(foreign)}."]},
+        )
+    currencies = {invoice.currency for invoice in invoices}
+    creditors = {invoice.creditor_id for invoice in invoices}
+    if len(currencies) > 1 or len(creditors) > 1:
+        raise ValidationFailed(
+            "A case claims invoices of one creditor entity in one currency.",
+            fields={"invoices": ["Open one case per creditor entity and currency."]},
+        )
+    if invoices:
+        _check_not_claimed([invoice.id for invoice in invoices])
+        creditor = invoices[0].creditor
+    if creditor is None:
+        raise ValidationFailed("Choose the invoices (or the creditor entity) of the case.")
     case = Case(
         reference=next_reference(),
         creditor=creditor,
         debtor=debtor,
         owner=owner,
         lawyer=lawyer,
-        jurisdiction=debtor.jurisdiction,
+        jurisdiction=jurisdiction or debtor.jurisdiction,
+        currency=next(iter(currencies)) if currencies else None,
+        invoices=list(invoices),
     )
     db.session.add(case)
     db.session.flush()
@@ -62,10 +141,26 @@ def open_case(
             "owner": owner.email,
             "lawyer": lawyer.email if lawyer else None,
             "jurisdiction": case.jurisdiction,
-            "stage": case.stage,
+            "stage": case.stage or Stage.RECONCILIATION,
+            "invoices": [invoice.external_id for invoice in invoices],
         },
     )
     return case
+
+
+def _check_not_claimed(invoice_ids: list[int]) -> None:
+    claimed = db.session.execute(
+        select(Invoice.external_id, Case.reference)
+        .join(case_invoice, case_invoice.c.invoice_id == Invoice.id)
+        .join(Case, Case.id == case_invoice.c.case_id)
+        .where(Invoice.id.in_(invoice_ids), Case.status != CaseStatus.CLOSED)
+    ).all()
+    if claimed:
+        listed = ", ".join(f"{invoice} ({reference})" for invoice, reference in claimed)
+        raise Conflict(
+            f"Already claimed in an open case: {listed}.",
+            fields={"invoices": [f"Already claimed: {listed}."]},
+        )
 
 
 def assign_lawyer(actor: Actor, case: Case, lawyer: User | None) -> None:
@@ -81,14 +176,80 @@ def assign_lawyer(actor: Actor, case: Case, lawyer: User | None) -> None:
         return
     case.lawyer = lawyer
     db.session.flush()
-    record(
-        actor,
-        "case.assign_lawyer",
-        "case",
-        case.id,
-        before={"lawyer": before},
-        after={"lawyer": after},
-    )
+    record(actor, "case.assign_lawyer", "case", case.id,
+           before={"lawyer": before}, after={"lawyer": after})  # fmt: skip
+
+
+def move_stage(actor: Actor, case: Case, target: Stage) -> None:
+    """Move along the ladder. Going up checks every stage entered on the way (a skipped stage
+    must be ready too); going back is allowed and audited.
+
+    :raises Conflict: the case is closed.
+    :raises StageBlocked: a stage on the way has blockers.
+    """
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict("The case is closed; reopen it first.")
+    current = LADDER.index(case.stage)
+    wanted = LADDER.index(target)
+    if wanted == current:
+        return
+    for stage in LADDER[current + 1 : wanted + 1]:
+        blockers = [finding for finding in readiness(case, stage) if finding.severity == "blocker"]
+        if blockers:
+            raise StageBlocked(stage, blockers)
+    before = case.stage
+    case.stage = target
+    db.session.flush()
+    record(actor, "case.stage", "case", case.id, before={"stage": before}, after={"stage": target})
+
+
+def set_status(
+    actor: Actor,
+    case: Case,
+    status: CaseStatus,
+    *,
+    outcome: Outcome | None = None,
+    recovered_amount: Decimal | None = None,
+    costs: Decimal | None = None,
+    closed_on: dt.date | None = None,
+) -> None:
+    """Open, hold or close a case; closing records the outcome with recovered amount and costs.
+
+    :raises ValidationFailed: closing without an outcome, or an outcome on an open case.
+    """
+    if status is CaseStatus.CLOSED and outcome is None:
+        raise ValidationFailed(
+            "Closing a case needs its outcome.", fields={"outcome": ["Required to close."]}
+        )
+    if status is not CaseStatus.CLOSED and outcome is not None:
+        raise ValidationFailed(
+            "An outcome is recorded when the case is closed.",
+            fields={"outcome": ["Only with status closed."]},
+        )
+    if status is not CaseStatus.CLOSED and case.status is CaseStatus.CLOSED:
+        _check_not_claimed([invoice.id for invoice in case.invoices])
+    fields = ("status", "outcome", "recovered_amount", "costs", "closed_on")
+    before = {name: getattr(case, name) for name in fields}
+    case.status = status
+    case.outcome = outcome
+    case.recovered_amount = recovered_amount if status is CaseStatus.CLOSED else None
+    case.costs = costs if status is CaseStatus.CLOSED else None
+    case.closed_on = (closed_on or utcnow().date()) if status is CaseStatus.CLOSED else None
+    after = {name: getattr(case, name) for name in fields}
+    if before != after:
+        db.session.flush()
+        record(actor, "case.status", "case", case.id, before=before, after=after)
+
+
+def set_next_action(actor: Actor, case: Case, text: str | None, due: dt.date | None) -> None:
+    """What legal does next and by when."""
+    before = {"next_action": case.next_action, "next_action_due": case.next_action_due}
+    case.next_action = (text or "").strip()[:300] or None
+    case.next_action_due = due
+    after = {"next_action": case.next_action, "next_action_due": case.next_action_due}
+    if before != after:
+        db.session.flush()
+        record(actor, "case.next_action", "case", case.id, before=before, after=after)
 
 
 def active_lawyers() -> list[User]:

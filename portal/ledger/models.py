@@ -1,13 +1,15 @@
-"""The creditor's own entities and the debtors; invoices and payments arrive with the ledger."""
+"""The receivables ledger: creditor entities, debtors, invoices, payments, credit notes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from decimal import Decimal
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import TimestampMixin, str_enum
+from ..db import Money, Rate, TimestampMixin, str_enum
 from ..extensions import db
 
 
@@ -66,3 +68,96 @@ class Debtor(TimestampMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(64))
     jurisdiction: Mapped[Jurisdiction] = mapped_column(str_enum(Jurisdiction, "jurisdiction"))
+
+
+class Invoice(TimestampMixin, db.Model):
+    """An invoice issued by a creditor entity to a debtor."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (Index("ix_invoice_debtor_currency_due", "debtor_id", "currency", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditor_entity.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    issue_date: Mapped[dt.date]
+    #: Delivery or performance; starts limitation in England & Wales.
+    delivery_date: Mapped[dt.date | None]
+    due_date: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    contract_ref: Mapped[str | None] = mapped_column(String(128))
+    #: Agreed late-payment interest, percent per annum; ``None`` = statutory interest applies.
+    interest_rate: Mapped[Decimal | None] = mapped_column(Rate)
+
+    debtor: Mapped[Debtor] = relationship()
+    creditor: Mapped[CreditorEntity] = relationship()
+
+
+class Payment(TimestampMixin, db.Model):
+    """Money received from a debtor, optionally earmarked for one invoice."""
+
+    __tablename__ = "payment"
+    __table_args__ = (Index("ix_payment_debtor_currency_date", "debtor_id", "currency", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    #: The invoice the debtor named; without it the payment goes to the oldest open invoice.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    date: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    debtor: Mapped[Debtor] = relationship()
+    invoice: Mapped[Invoice | None] = relationship()
+
+
+class CreditNote(TimestampMixin, db.Model):
+    """A credit note reducing one invoice."""
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    date: Mapped[dt.date]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    debtor: Mapped[Debtor] = relationship()
+    invoice: Mapped[Invoice] = relationship()
+
+
+class PaymentAllocation(db.Model):
+    """How much of a payment went to which invoice; rebuilt whenever the debtor's ledger changes."""
+
+    __tablename__ = "payment_allocation"
+    __table_args__ = (UniqueConstraint("payment_id", "invoice_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    payment: Mapped[Payment] = relationship()
+
+
+class InterestRate(TimestampMixin, db.Model):
+    """One row of the reference-rate table (data, with its source; admins keep it current)."""
+
+    __tablename__ = "interest_rate"
+    __table_args__ = (UniqueConstraint("kind", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``boe_base``, ``ecb_ref``, ``lpr_1y``, ``us_il_statutory``.
+    kind: Mapped[str] = mapped_column(String(32))
+    #: In force from this day until the next row of the same kind.
+    valid_from: Mapped[dt.date]
+    #: Percent per annum.
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,293 @@
+"""Case routes of ``/api/v1``: open, read, change, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..accounts.services import user_by_email
+from ..cases import events as event_service
+from ..cases import policy
+from ..cases import services as case_service
+from ..cases.event_schemas import load_event
+from ..cases.models import Case, CaseStatus, Outcome, Stage
+from ..cases.present import case_payload
+from ..cases.timeline import describe
+from ..domain import ValidationFailed
+from ..errors import api_error
+from ..extensions import db
+from ..ledger.models import Invoice, Jurisdiction
+from ..ledger.schemas import MoneyString
+from ..ledger.upserts import debtor_by_external_id
+from ..security import Permission, Role, has_permission
+from .auth import BEARER, api_actor, api_user, token_required
+from .schemas import ApiErrorSchema, CaseListArgsSchema, CaseListSchema
+
+blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Cases and timelines")
+
+
+class CaseIn(Schema):
+    debtor = fields.String(required=True)
+    invoices = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    jurisdiction = fields.String(
+        load_default=None, validate=validate.OneOf([j.value for j in Jurisdiction])
+    )
+    lawyer = fields.Email(load_default=None)
+    owner = fields.Email(load_default=None, metadata={"description": "default: the caller"})
+
+
+class CasePatch(Schema):
+    lawyer = fields.String(allow_none=True, metadata={"description": "e-mail, or null"})
+    stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
+    status = fields.String(validate=validate.OneOf([s.value for s in CaseStatus]))
+    outcome = fields.String(allow_none=True, validate=validate.OneOf([o.value for o in Outcome]))
+    recovered_amount = MoneyString(allow_none=True)
+    costs = MoneyString(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
+    next_action = fields.String(allow_none=True, validate=validate.Length(max=300))
+    next_action_due = fields.Date(allow_none=True)
+
+
+class CaseOut(Schema):
+    """The case with its claim (see ``cases/present.py``); amounts are decimal strings."""
+
+    class Meta:
+        unknown = "include"
+
+    id = fields.Integer()
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    type = fields.Function(lambda event: event.type.value)
+    date = fields.Date()
+    due = fields.Date(allow_none=True)
+    delivered_on = fields.Date(allow_none=True)
+    amount = fields.Function(lambda event: str(event.amount) if event.amount is not None else None)
+    currency = fields.String(allow_none=True)
+    details = fields.Dict()
+    summary = fields.Function(describe)
+    created_by = fields.Function(lambda event: event.created_by.email if event.created_by else None)
+
+
+class EventList(Schema):
+    items = fields.List(fields.Nested(EventOut))
+    next = fields.String(allow_none=True)
+
+
+def _lawyer(email: str | None) -> User | None:
+    if not email:
+        return None
+    user = user_by_email(email)
+    if user is None:
+        raise ValidationFailed(f"No user {email}.", fields={"lawyer": ["Unknown user."]})
+    return user
+
+
+def with_case(check: Callable[[User, Case], bool] | None = None, message: str = ""):
+    """Load the URL's case for the token's user before the body is parsed: an invisible case is
+    404, a visible one the role may not change is 403 — whatever the body says."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args: Any, case_id: int, **kwargs: Any):
+            user = api_user()
+            case = policy.get_case_or_404(user, case_id)
+            if check is not None and not check(user, case):
+                abort(403, description=message or "Your role does not allow this.")
+            g.case = case
+            return view(*args, case_id=case_id, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _can_patch(user: User, case: Case) -> bool:
+    return policy.can_edit_case(user, case) or policy.can_assign_lawyer(user, case)
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @token_required(Permission.VIEW_CASES)
+    @blp.doc(security=BEARER)
+    @blp.arguments(CaseListArgsSchema, location="query")
+    @blp.response(200, CaseListSchema)
+    @blp.alt_response(401, schema=ApiErrorSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cases the token's user may see (a lawyer: assigned ones), newest first, paged."""
+        query = (
+            policy.visible_cases(api_user())
+            .options(
+                selectinload(Case.debtor),
+                selectinload(Case.creditor),
+                selectinload(Case.owner),
+                selectinload(Case.lawyer),
+            )
+            .order_by(Case.id.desc())
+            .limit(args["limit"] + 1)
+        )
+        if args["cursor"]:
+            query = query.where(Case.id < args["cursor"])
+        rows = db.session.scalars(query).all()
+        more = len(rows) > args["limit"]
+        rows = rows[: args["limit"]]
+        return {"items": rows, "next": str(rows[-1].id) if more and rows else None}
+
+    @token_required(Permission.MANAGE_CASES)
+    @blp.doc(security=BEARER)
+    @blp.arguments(CaseIn)
+    @blp.response(201, CaseOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="an invoice is in another case")
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    def post(self, data: dict[str, Any]):
+        """Open a case against a debtor for some of its invoices."""
+        user = api_user()
+        debtor = debtor_by_external_id(data["debtor"])
+        keys = list(dict.fromkeys(data["invoices"]))
+        invoices = db.session.scalars(select(Invoice).where(Invoice.external_id.in_(keys))).all()
+        missing = sorted(set(keys) - {invoice.external_id for invoice in invoices})
+        if missing:
+            raise ValidationFailed(
+                f"Unknown invoices: {', '.join(missing)}.",
+                fields={"invoices": [f"Unknown: {', '.join(missing)}."]},
+            )
+        owner = _lawyer(data["owner"]) if data["owner"] else user
+        if data["lawyer"] and not has_permission(user, Permission.ASSIGN_LAWYERS):
+            return api_error(403, "Your role does not assign lawyers.")
+        case = case_service.open_case(
+            api_actor(),
+            debtor=debtor,
+            owner=owner if owner.role is Role.LEGAL else _owner_required(),
+            invoices=sorted(invoices, key=lambda invoice: keys.index(invoice.external_id)),
+            lawyer=_lawyer(data["lawyer"]),
+            jurisdiction=data["jurisdiction"],
+        )
+        db.session.commit()
+        return case_payload(case), 201
+
+
+def _owner_required():
+    raise ValidationFailed(
+        "The case owner must be an in-house legal user; give `owner`.",
+        fields={"owner": ["An in-house legal user's e-mail."]},
+    )
+
+
+@blp.route("/cases/<int:case_id>")
+class CaseItem(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_case()
+    @blp.doc(security=BEARER)
+    @blp.response(200, CaseOut)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, case_id: int):
+        """A case with its claim, interest, limitation per invoice and readiness per stage."""
+        return case_payload(g.case)
+
+    @with_case(_can_patch, "Your role does not change cases.")
+    @blp.doc(security=BEARER)
+    @blp.arguments(CasePatch)
+    @blp.response(200, CaseOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="a stage's blockers remain")
+    def patch(self, data: dict[str, Any], case_id: int):
+        """Change counsel, stage (along the ladder), status/outcome or the next action."""
+        user, case, actor = api_user(), g.case, api_actor()
+        if "lawyer" in data:
+            if not policy.can_assign_lawyer(user, case):
+                return api_error(403, "Your role does not assign lawyers.")
+            case_service.assign_lawyer(actor, case, _lawyer(data["lawyer"]))
+        rest = set(data) - {"lawyer"}
+        if rest and not policy.can_edit_case(user, case):
+            return api_error(403, "Your role does not change cases.")
+        if "status" in data or "outcome" in data:
+            case_service.set_status(
+                actor,
+                case,
+                CaseStatus(data.get("status") or case.status),
+                outcome=Outcome(data["outcome"]) if data.get("outcome") else None,
+                recovered_amount=data.get("recovered_amount"),
+                costs=data.get("costs"),
+                closed_on=data.get("closed_on"),
+            )
+        if "stage" in data:
+            case_service.move_stage(actor, case, Stage(data["stage"]))
+        if "next_action" in data or "next_action_due" in data:
+            case_service.set_next_action(
+                actor,
+                case,
+                data.get("next_action", case.next_action),
+                data.get("next_action_due", case.next_action_due),
+            )
+        db.session.commit()
+        return case_payload(case)
+
+
+@blp.route("/cases/<int:case_id>/events")
+class CaseEvents(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_case()
+    @blp.doc(security=BEARER)
+    @blp.response(200, EventList)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, case_id: int):
+        """The case's timeline, oldest first."""
+        return {"items": g.case.events, "next": None}
+
+    @with_case(policy.can_edit_case, "Your role does not record case events.")
+    @blp.doc(
+        security=BEARER,
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["type", "date"],
+                        "description": "type: contact {channel, summary}, promise {amount, "
+                        "currency, due}, dispute {invoices, reason}, dispute_resolved "
+                        "{invoices, resolution}, reconciliation_sent {courier, tracking, "
+                        "reply_by}, reconciliation_reply {confirmed, balance?, currency?}, "
+                        "dispatch {document, courier, tracking, delivered_on?}, acknowledgment "
+                        "{signed, amount?, currency?}, asset {description}, note {text}",
+                    }
+                }
+            },
+        },
+    )
+    @blp.response(201, EventOut)
+    @blp.alt_response(400, schema=ApiErrorSchema)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    def post(self, case_id: int):
+        """Record something that happened on the case."""
+        case = g.case
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return api_error(400, "Send a JSON object.")
+        try:
+            data = load_event(payload)
+        except ValidationError as error:
+            fields_ = {
+                key: value if isinstance(value, list) else [str(value)]
+                for key, value in error.normalized_messages().items()
+            }
+            return api_error(422, "Some fields are missing or invalid.", fields=fields_)
+        event = event_service.add_event(api_actor(), case, data)
+        db.session.commit()
+        return event, 201

@@ -1,0 +1,1 @@
+"""The receivables ledger: creditor entities, debtors, invoices, payments, credit notes, aging."""
