@@ -7,18 +7,24 @@ they exist only in a demo database and are listed in the README.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from .accounts.models import User
 from .accounts.services import create_user, user_by_email
-from .audit.services import Actor, record
+from .audit.services import Actor
+from .cases.events import add_event
 from .cases.models import Case
 from .cases.services import open_case
 from .extensions import db
-from .ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
+from .ledger.models import CreditorEntity, Debtor, Invoice
+from .ledger.rates import load_file
 from .ledger.services import save_creditor
+from .ledger.upserts import upsert_debtor, upsert_invoice, upsert_payment
 
 DEMO_USERS = [
     {"email": "admin@arrears-demo.example", "role": "admin", "name": "Alex Admin",
@@ -87,6 +93,15 @@ DEMO_DEBTORS = [
     ("US-0006", "Heartland Agri Supply LLC", "company", "IL-LLC-0711544", "3100 W Main St, Peoria, IL 61604", "us"),
 ]  # fmt: skip
 
+#: Invoicing per jurisdiction: creditor code, currency, typical invoice size.
+BILLING = {
+    "cn": ("DH-CN", "CNY", 180_000),
+    "ew": ("NWC-UK", "GBP", 9_000),
+    "us": ("NWC-UK", "USD", 14_000),
+}
+#: The demo's "today": invoices and payments are dated relative to it.
+DEMO_TODAY = dt.date(2026, 11, 1)
+
 # debtor external_id, creditor code, lawyer e-mail (or None)
 DEMO_CASES = [
     ("CN-0001", "DH-CN", "lawyer.cn@arrears-demo.example"),
@@ -117,7 +132,9 @@ class SeedSummary:
 def seed_demo() -> SeedSummary:
     """Create what is missing of the demo data; the caller commits."""
     actor = Actor(user=None, label="seed-demo")
-    summary = SeedSummary(created={"users": 0, "creditors": 0, "debtors": 0, "cases": 0})
+    summary = SeedSummary(
+        created={"users": 0, "creditors": 0, "debtors": 0, "cases": 0, "rates": 0}
+    )
     for spec in DEMO_USERS:
         if user_by_email(spec["email"]) is None:
             create_user(actor, **spec)
@@ -136,29 +153,91 @@ def seed_demo() -> SeedSummary:
         creditors[spec["code"]] = existing
     debtors: dict[str, Debtor] = {}
     for external_id, name, kind, registration_id, address, jurisdiction in DEMO_DEBTORS:
-        debtor = db.session.scalar(select(Debtor).where(Debtor.external_id == external_id))
-        if debtor is None:
-            debtor = Debtor(
-                external_id=external_id,
-                name=name,
-                kind=DebtorKind(kind),
-                registration_id=registration_id,
-                address=address,
-                jurisdiction=Jurisdiction(jurisdiction),
-            )
-            db.session.add(debtor)
-            db.session.flush()
-            record(actor, "debtor.create", "debtor", debtor.id, after={"external_id": external_id})
-            summary.created["debtors"] += 1
+        debtor, created = upsert_debtor(
+            actor,
+            external_id,
+            {"name": name, "kind": kind, "registration_id": registration_id,
+             "address": address, "jurisdiction": jurisdiction},
+        )  # fmt: skip
+        summary.created["debtors"] += int(created)
         debtors[external_id] = debtor
+    _, changed = load_file(actor)
+    summary.created["rates"] = changed
+    summary.created["invoices"], summary.created["payments"] = _seed_ledger(actor, debtors)
     owner = user_by_email("legal@arrears-demo.example")
     for external_id, creditor_code, lawyer_email in DEMO_CASES:
         debtor = debtors[external_id]
         if db.session.scalar(select(Case.id).where(Case.debtor_id == debtor.id)) is not None:
             continue
         lawyer: User | None = user_by_email(lawyer_email) if lawyer_email else None
-        open_case(
-            actor, creditor=creditors[creditor_code], debtor=debtor, owner=owner, lawyer=lawyer
+        invoices = db.session.scalars(
+            select(Invoice).where(Invoice.debtor_id == debtor.id).order_by(Invoice.due_date)
+        ).all()
+        case = open_case(
+            actor,
+            creditor=creditors[creditor_code],
+            debtor=debtor,
+            owner=owner,
+            lawyer=lawyer,
+            invoices=invoices[:3],
         )
+        _seed_events(actor, case)
         summary.created["cases"] += 1
     return summary
+
+
+def _seed_ledger(actor: Actor, debtors: dict[str, Debtor]) -> tuple[int, int]:
+    """Three to five invoices per debtor over the last two years, some partly paid."""
+    made_invoices = made_payments = 0
+    generator = random.Random(2026)  # noqa: S311 - demo figures, not security
+    for external_id, debtor in debtors.items():
+        creditor, currency, size = BILLING[debtor.jurisdiction.value]
+        for number in range(generator.randint(3, 5)):
+            issued = DEMO_TODAY - dt.timedelta(days=generator.randint(20, 760))
+            amount = Decimal(generator.randint(size // 4, size * 2)) + Decimal("0.50")
+            _invoice, created = upsert_invoice(
+                actor,
+                f"{external_id}-INV-{number + 1:02d}",
+                {
+                    "debtor": external_id,
+                    "creditor": creditor,
+                    "number": f"{creditor.split('-')[0]}-{issued.year}-{debtor.id:03d}{number:02d}",
+                    "issue_date": issued,
+                    "delivery_date": issued - dt.timedelta(days=2),
+                    "due_date": issued + dt.timedelta(days=60 if currency == "CNY" else 30),
+                    "currency": currency,
+                    "amount": amount,
+                    "contract_ref": f"MSA-{debtor.id:04d}",
+                    "interest_rate": Decimal("8") if number == 0 and currency == "USD" else None,
+                },
+            )
+            made_invoices += int(created)
+        if generator.random() < 0.6:
+            _payment, created = upsert_payment(
+                actor,
+                f"{external_id}-PAY-01",
+                {
+                    "debtor": external_id,
+                    "date": DEMO_TODAY - dt.timedelta(days=generator.randint(10, 200)),
+                    "currency": currency,
+                    "amount": Decimal(size // 3),
+                    "invoice": None,
+                },
+            )
+            made_payments += int(created)
+    return made_invoices, made_payments
+
+
+def _seed_events(actor: Actor, case: Case) -> None:
+    """A plausible first month and a half of work on a demo case."""
+    start = DEMO_TODAY - dt.timedelta(days=45)
+    courier = "SF Express" if case.currency == "CNY" else "Royal Mail"
+    for data in (
+        {"type": "reconciliation_sent", "date": start, "courier": courier,
+         "tracking": f"RS{case.id:06d}", "reply_by": start + dt.timedelta(days=30)},
+        {"type": "contact", "date": start + dt.timedelta(days=7), "channel": "phone",
+         "summary": "Called the finance manager; the invoices were received."},
+        {"type": "promise", "date": start + dt.timedelta(days=10), "amount": Decimal(1000),
+         "currency": case.currency, "due": start + dt.timedelta(days=24)},
+    ):  # fmt: skip
+        add_event(actor, case, data)

@@ -19,6 +19,7 @@ def test_seed_demo_creates_everything_once(app):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "5 users, 2 creditors, 20 debtors, 6 cases" in first.output
+    assert "invoices" in first.output and "rates" in first.output
     assert (
         "admin@arrears-demo.example" in first.output and "password: demo-admin-pass" in first.output
     )

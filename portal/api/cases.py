@@ -57,13 +57,81 @@ class CasePatch(Schema):
     next_action_due = fields.Date(allow_none=True)
 
 
-class CaseOut(Schema):
-    """The case with its claim (see ``cases/present.py``); amounts are decimal strings."""
+def _date_out(**kwargs: Any) -> fields.String:
+    """A date already formatted as ``YYYY-MM-DD`` by ``case_payload``."""
+    return fields.String(metadata={"format": "date"}, **kwargs)
 
-    class Meta:
-        unknown = "include"
+
+class InterestOut(Schema):
+    amount = fields.String(allow_none=True)
+    basis = fields.String(allow_none=True, metadata={"description": "or `mixed`"})
+    basis_text = fields.List(fields.String(), metadata={"description": "sentences for letters"})
+    rate = fields.String(allow_none=True, metadata={"description": "percent p.a."})
+    daily = fields.String(allow_none=True)
+    periods = fields.List(fields.Dict())
+    error = fields.String(allow_none=True, metadata={"description": "e.g. a missing rate row"})
+
+
+class LimitationOut(Schema):
+    deadline = _date_out()
+    set_by = fields.String()
+    expired = fields.Boolean()
+    warning = fields.Boolean()
+
+
+class CaseInvoiceOut(Schema):
+    external_id = fields.String()
+    number = fields.String()
+    issue_date = _date_out()
+    delivery_date = _date_out(allow_none=True)
+    due_date = _date_out()
+    amount = fields.String()
+    credited = fields.String()
+    paid = fields.String()
+    outstanding = fields.String()
+    disputed = fields.Boolean()
+    interest = fields.String(allow_none=True)
+    limitation = fields.Nested(LimitationOut, allow_none=True)
+
+
+class ReadinessOut(Schema):
+    ready = fields.Boolean()
+    findings = fields.List(fields.Dict())
+
+
+class CaseOut(Schema):
+    """The case with its claim as of a date (see ``cases/present.py``); amounts are strings."""
 
     id = fields.Integer()
+    reference = fields.String()
+    debtor = fields.String()
+    debtor_name = fields.String()
+    creditor = fields.String()
+    jurisdiction = fields.String()
+    stage = fields.String()
+    status = fields.String()
+    outcome = fields.String(allow_none=True)
+    recovered_amount = fields.String(allow_none=True)
+    costs = fields.String(allow_none=True)
+    owner = fields.String()
+    lawyer = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    as_of = _date_out()
+    principal = fields.String()
+    paid = fields.String()
+    outstanding = fields.String()
+    interest = fields.Nested(InterestOut)
+    compensation = fields.String()
+    invoices = fields.List(fields.Nested(CaseInvoiceOut))
+    readiness = fields.Dict(keys=fields.String(), values=fields.Nested(ReadinessOut))
+    next_action = fields.String(allow_none=True)
+    next_action_due = _date_out(allow_none=True)
+    promises = fields.List(fields.Dict())
+    reconciliation = fields.Dict(allow_none=True)
+
+
+class CaseArgs(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "default: today"})
 
 
 class EventOut(Schema):
@@ -190,11 +258,12 @@ class CaseItem(MethodView):
 
     @with_case()
     @blp.doc(security=BEARER)
+    @blp.arguments(CaseArgs, location="query")
     @blp.response(200, CaseOut)
     @blp.alt_response(404, schema=ApiErrorSchema)
-    def get(self, case_id: int):
+    def get(self, args: dict[str, Any], case_id: int):
         """A case with its claim, interest, limitation per invoice and readiness per stage."""
-        return case_payload(g.case)
+        return case_payload(g.case, args["as_of"])
 
     @with_case(_can_patch, "Your role does not change cases.")
     @blp.doc(security=BEARER)

@@ -72,7 +72,8 @@ def jsonable(value: Any) -> Any:
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Only the keys whose values differ, as ``{"before": {...}, "after": {...}}``."""
-    keys = [key for key in after if jsonable(before.get(key)) != jsonable(after.get(key))]
+    # Compare values, not their text: Decimal("8") equals Decimal("8.000000").
+    keys = [key for key in after if before.get(key) != after.get(key)]
     return {
         "before": {key: jsonable(before.get(key)) for key in keys},
         "after": {key: jsonable(after.get(key)) for key in keys},
