@@ -13,8 +13,7 @@ from portal.audit.services import Actor
 from portal.cases.models import Case
 from portal.cases.services import open_case
 from portal.extensions import db
-from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
-from portal.ledger.models import Invoice
+from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction
 from portal.ledger.rates import make_row, set_rate
 from portal.ledger.services import save_creditor
 from portal.ledger.upserts import upsert_invoice

@@ -126,6 +126,9 @@ class CaseOut(Schema):
     readiness = fields.Dict(keys=fields.String(), values=fields.Nested(ReadinessOut))
     next_action = fields.String(allow_none=True)
     next_action_due = _date_out(allow_none=True)
+    next_action_effective = fields.Dict(
+        metadata={"description": "what the work queue shows: a broken promise reopens it"}
+    )
     promises = fields.List(fields.Dict())
     reconciliation = fields.Dict(allow_none=True)
 

@@ -20,6 +20,21 @@ def money(amount: Decimal | None, currency: str | None) -> str | None:
     return str(quantize(amount, currency or "XXX"))
 
 
+def effective_next_action(case: Case, promises) -> dict[str, str | None]:
+    """The next action as the work queue sees it: a broken promise reopens it on the day after
+    the promised date, unless legal already planned something earlier."""
+    broken = [state.broken_on for state in promises if state.broken_on]
+    due, text, reason = case.next_action_due, case.next_action, "planned"
+    if broken and (due is None or max(broken) < due):
+        due, reason = max(broken), "promise broken"
+        text = f"Follow up the broken promise due {(due - dt.timedelta(days=1)).isoformat()}"
+    return {
+        "text": text,
+        "due": due.isoformat() if due else None,
+        "reason": reason if due else None,
+    }
+
+
 def case_payload(
     case: Case, as_of: dt.date | None = None, claim: CaseClaim | None = None
 ) -> dict[str, Any]:
@@ -109,6 +124,7 @@ def case_payload(
         },
         "next_action": case.next_action,
         "next_action_due": case.next_action_due.isoformat() if case.next_action_due else None,
+        "next_action_effective": effective_next_action(case, promises),
         "promises": [
             {
                 "event": state.event.id,

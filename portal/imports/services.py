@@ -122,7 +122,7 @@ class _Invoices(_Kind):
         super().prefetch(rows)
         self.debtors = _debtor_ids(rows)
         self.creditors: dict[str, int] = dict(
-            db.session.execute(select(CreditorEntity.code, CreditorEntity.id)).tuples().all()
+            db.session.execute(select(CreditorEntity.code, CreditorEntity.id)).all()
         )
         # Numbers as they will be once the file is in: invoices of the file take their new
         # number, so only invoices the file does not name can clash with it.

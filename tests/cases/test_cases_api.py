@@ -171,6 +171,12 @@ def test_timeline_events(api, world):
     assert "Promise to pay GBP 500.00" in listed[1]["summary"]
     case = api("GET", f"/cases/{world.assigned_case}").json
     assert [promise["state"] for promise in case["promises"]] == ["broken"]
+    # Broken the day after the promised date: the next action reopens on that day.
+    assert case["next_action_effective"] == {
+        "text": f"Follow up the broken promise due {today - dt.timedelta(days=5)}",
+        "due": str(today - dt.timedelta(days=4)),
+        "reason": "promise broken",
+    }
     assert case["reconciliation"]["state"] == "deemed_confirmed"
     disputed = {item["external_id"]: item["disputed"] for item in case["invoices"]}
     assert disputed == {"I-1": False, "I-2": True}
