@@ -42,17 +42,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import jobs
+    from . import jobs, storage
 
     jobs.init_app(app)
+    storage.init_app(app)
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .audit import bp as audit_bp
     from .cases import bp as cases_bp
+    from .ledger.views import bp as ledger_bp
     from .main import bp as main_bp
 
-    for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp, ledger_bp):
         app.register_blueprint(blueprint)
 
     from .api import init_api

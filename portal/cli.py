@@ -18,6 +18,7 @@ from .security import Role
 users_cli = AppGroup("users", help="Create users and API tokens.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
 rates_cli = AppGroup("rates", help="The reference-rate table used for statutory interest.")
+storage_cli = AppGroup("storage", help="The content-addressed file store.")
 
 
 def _read_password() -> str:
@@ -166,6 +167,24 @@ def rates_set_command(kind, valid_from, rate, source) -> None:
     )
 
 
+@storage_cli.command("check")
+@click.option("--remove-orphans", is_flag=True, help="Delete files no row points at.")
+def storage_check_command(remove_orphans: bool) -> None:
+    """Report missing, orphaned and corrupted files (hashes recomputed); exit 1 if any."""
+    from .storage import file_store
+
+    report = file_store().check(remove_orphans=remove_orphans)
+    click.echo(f"Store {file_store().root}: {report.files} files, {report.referenced} referenced.")
+    for label, items in (("missing", report.missing), ("corrupted", report.corrupted),
+                         ("orphaned", report.orphans)):  # fmt: skip
+        for sha in items:
+            removed = " (removed)" if sha in report.removed else ""
+            click.echo(f"  {label}: {sha}{removed}")
+    if not report.healthy:
+        sys.exit(1)
+    click.echo("Store OK." if not report.removed else f"Removed {len(report.removed)} orphans.")
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
@@ -192,5 +211,12 @@ def seed_demo_command() -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for command in (users_cli, audit_cli, rates_cli, worker_command, seed_demo_command):
+    for command in (
+        users_cli,
+        audit_cli,
+        rates_cli,
+        storage_cli,
+        worker_command,
+        seed_demo_command,
+    ):
         app.cli.add_command(command)

@@ -29,6 +29,7 @@ def make_config(tmp_path: Path, **overrides) -> dict:
         "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'portal.db'}",
         "JOBS_IMMEDIATE": True,
         "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db"),
+        "FILE_STORE_PATH": str(tmp_path / "files"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
     }

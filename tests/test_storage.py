@@ -1,0 +1,63 @@
+"""The content-addressed file store and ``flask storage check``."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+
+from portal import storage
+from portal.storage import FileStore, StorageError
+
+
+def test_put_is_content_addressed_and_deduplicated(tmp_path):
+    store = FileStore(tmp_path / "files")
+    data = b"%PDF-1.7 a delivery note"
+    sha, size = store.put(data)
+    assert sha == hashlib.sha256(data).hexdigest() and size == len(data)
+    path = store.path(sha)
+    assert path == tmp_path / "files" / sha[:2] / sha[2:4] / sha
+    assert store.put(io.BytesIO(data)) == (sha, size), "the same bytes are stored once"
+    assert list(store.iter_hashes()) == [sha]
+    assert store.read(sha) == data
+    assert not [name for name in os.listdir(tmp_path / "files") if name.startswith(".incoming")]
+    with pytest.raises(ValueError):
+        store.path("../../etc/passwd")
+
+
+def test_corruption_is_detected_on_read(tmp_path):
+    store = FileStore(tmp_path)
+    sha, _size = store.put(b"original bytes")
+    path = store.path(sha)
+    os.chmod(path, 0o600)
+    path.write_bytes(b"tampered bytes")
+    with pytest.raises(StorageError, match="corrupted"):
+        store.read(sha)
+    assert store.verify(sha) is False
+    with pytest.raises(StorageError, match="missing"):
+        store.read("0" * 64)
+
+
+def test_cli_check_reports_missing_orphaned_and_corrupted(app, monkeypatch):
+    with app.app_context():
+        store = storage.file_store()
+        kept, _ = store.put(b"a file a row points at")
+        corrupt, _ = store.put(b"a file that will rot")
+        # A crash after the file was written but before the row was committed leaves an orphan.
+        orphan, _ = store.put(b"uploaded, then the request died")
+    os.chmod(store.path(corrupt), 0o600)
+    store.path(corrupt).write_bytes(b"rotten")
+    missing = hashlib.sha256(b"a row whose file vanished").hexdigest()
+    monkeypatch.setattr(storage, "_reference_providers", [lambda: {kept, corrupt, missing}])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["storage", "check"])
+    assert result.exit_code == 1
+    assert f"missing: {missing}" in result.output
+    assert f"corrupted: {corrupt}" in result.output
+    assert f"orphaned: {orphan}" in result.output
+    assert f"orphaned: {kept}" not in result.output
+    removed = runner.invoke(args=["storage", "check", "--remove-orphans"])
+    assert f"orphaned: {orphan} (removed)" in removed.output
+    assert not store.exists(orphan) and store.exists(kept)
