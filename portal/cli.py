@@ -211,6 +211,9 @@ def seed_demo_command() -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from .imports.cli import import_cli
+
+    app.cli.add_command(import_cli)
     for command in (
         users_cli,
         audit_cli,

@@ -61,6 +61,12 @@ def finalise(app: Flask) -> None:
     if url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("postgresql"):
+        # Server-side prepared statements switch to generic plans after five runs, which makes
+        # the chunked IN (...) look-ups scan linearly; plain statements are planned every time.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 #: ISO 4217 currencies whose minor unit is not two digits; all others have two.
@@ -11,6 +12,9 @@ _MINOR_UNITS = {
 }  # fmt: skip
 #: Currencies accepted; a short list on purpose (add here when a creditor bills in another).
 CURRENCIES = frozenset({"CNY", "GBP", "USD", "EUR", "HKD", "JPY", "CHF", "SGD", "AUD", "CAD"})
+
+
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 def minor_units(currency: str) -> int:
@@ -30,8 +34,15 @@ def parse_amount(raw: object, currency: str | None = None, *, allow_zero: bool =
     """
     if isinstance(raw, float):
         raise ValueError("give the amount as a decimal string, not a floating-point number")
+    text = str(raw).strip() if raw is not None else ""
+    if "," in text:
+        # Thousands separators only ("1,234.50"); a decimal comma ("1234,50") is refused, not
+        # read as a hundred times the amount.
+        if not _GROUPED.fullmatch(text):
+            raise ValueError(f"{raw!r} is not an amount (use a point for decimals)")
+        text = text.replace(",", "")
     try:
-        amount = Decimal(str(raw).strip().replace(",", "")) if raw is not None else None
+        amount = Decimal(text) if text else None
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():

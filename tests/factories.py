@@ -12,6 +12,8 @@ from portal.accounts.services import create_token, hash_password
 from portal.audit.services import Actor
 from portal.cases.models import Case
 from portal.cases.services import open_case
+from portal.evidence.models import EvidenceKind
+from portal.evidence.services import add_evidence
 from portal.extensions import db
 from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction
 from portal.ledger.rates import make_row, set_rate
@@ -136,6 +138,8 @@ class World:
     assigned_case: int
     other_case: int
     admin_token_id: int
+    assigned_evidence: int
+    other_evidence: int
 
     EMAILS = {
         "admin": "admin@tests.example",
@@ -172,6 +176,11 @@ def build_world() -> World:
         invoices=[make_invoice("I-3", "D-2", currency="CNY", amount="88000.00")],
     )
     token, _plain = create_token(ACTOR, users["admin"], "admin token")
+    notes = [
+        add_evidence(ACTOR, case, f"Note on {case.reference}".encode(), "note.txt",
+                     {"kind": EvidenceKind.CORRESPONDENCE})
+        for case in (assigned, other)
+    ]  # fmt: skip
     return World(
         admin=users["admin"].id,
         legal=users["legal"].id,
@@ -182,6 +191,8 @@ def build_world() -> World:
         assigned_case=assigned.id,
         other_case=other.id,
         admin_token_id=token.id,
+        assigned_evidence=notes[0].id,
+        other_evidence=notes[1].id,
     )
 
 

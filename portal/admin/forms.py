@@ -1,7 +1,11 @@
 """Forms of the administration pages."""
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
+    DecimalField,
     EmailField,
     PasswordField,
     SelectChoice,
@@ -9,8 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..jurisdictions import RATE_KINDS
 from ..ledger.models import Jurisdiction
 from ..security import Role
 
@@ -44,3 +49,31 @@ class CreditorForm(FlaskForm):
     bank_name = StringField("Bank", validators=[Optional(), Length(max=200)])
     bank_account = StringField("Account / IBAN", validators=[Optional(), Length(max=64)])
     bank_code = StringField("SWIFT / sort code / routing", validators=[Optional(), Length(max=32)])
+
+
+class RateForm(FlaskForm):
+    """Add a row to the rate table, or correct the row of the same kind and day."""
+
+    kind = SelectField(
+        "Kind", choices=[SelectChoice(kind, label) for kind, label in sorted(RATE_KINDS.items())]
+    )
+    valid_from = DateField("Valid from", validators=[DataRequired(message="Give the first day.")])
+    rate = DecimalField(
+        "Rate, % per annum",
+        places=None,
+        validators=[InputRequired(message="Give the rate.")],
+        render_kw={"inputmode": "decimal"},
+    )
+    source = TextAreaField(
+        "Source",
+        validators=[DataRequired(message="Say where the figure comes from."), Length(max=2000)],
+    )
+
+    def validate_rate(self, field: DecimalField) -> None:
+        value: Decimal | None = field.data
+        if value is None:  # not a number: WTForms has said so
+            return
+        if not value.is_finite() or not Decimal(0) <= value <= Decimal(100):
+            raise ValidationError("A percentage per annum between 0 and 100.")
+        if value.as_tuple().exponent < -6:
+            raise ValidationError("At most 6 decimal places.")

@@ -1,9 +1,12 @@
-"""Administration pages: users (create, enable, disable) and creditor entities."""
+"""Administration pages: users (create, enable, disable), creditor entities, the rate table."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
@@ -12,10 +15,13 @@ from ..accounts.views import current_actor
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
-from ..ledger.models import CreditorEntity
+from ..jurisdictions import RATE_KINDS
+from ..jurisdictions.interest import pct
+from ..ledger import rates as rate_service
+from ..ledger.models import CreditorEntity, InterestRate
 from ..ledger.services import save_creditor
 from ..security import Permission, Role, permission_required
-from .forms import CreditorForm, UserCreateForm
+from .forms import CreditorForm, RateForm, UserCreateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -113,3 +119,122 @@ def edit_creditor(creditor_id: int | None = None):
             return redirect(url_for("admin.creditors"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/creditor_form.html", form=form, creditor=creditor), status
+
+
+# --- the reference-rate table ----------------------------------------------------------------
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _render_rates(form: RateForm, status: int = 200):
+    kind = request.args.get("kind", "")
+    query = select(InterestRate).order_by(InterestRate.kind, InterestRate.valid_from.desc())
+    if kind in RATE_KINDS:
+        query = query.where(InterestRate.kind == kind)
+    else:
+        kind = ""
+    latest = rate_service.latest_per_kind()
+    counts = dict(
+        db.session.execute(
+            select(InterestRate.kind, func.count()).group_by(InterestRate.kind)
+        ).all()
+    )
+    stale_before = _year_before(dt.date.today())
+    kinds = [
+        {
+            "kind": key,
+            "label": label,
+            "latest": latest.get(key),
+            "rows": counts.get(key, 0),
+            "stale": key in latest and latest[key] < stale_before,
+        }
+        for key, label in sorted(RATE_KINDS.items())
+    ]
+    return render_template(
+        "admin/rates.html",
+        rates=db.session.scalars(query).all(),
+        kinds=kinds,
+        labels=RATE_KINDS,
+        kind=kind,
+        form=form,
+        confirm_form=ConfirmForm(),
+        editing=request.args.get("edit", type=int),
+    ), status
+
+
+@bp.get("/rates")
+@permission_required(Permission.MANAGE_CREDITORS)
+def rates():
+    """The reference-rate table: rows by kind, how current each kind is, add/correct/delete."""
+    form = RateForm(formdata=None)
+    edit = request.args.get("edit", type=int)
+    row = db.session.get(InterestRate, edit) if edit else None
+    if row is not None:
+        form = RateForm(formdata=None, obj=row)
+        form.rate.data = Decimal(pct(row.rate))  # 4.25, not 4.250000
+    elif request.args.get("kind") in RATE_KINDS:
+        form.kind.data = request.args["kind"]
+    return _render_rates(form)
+
+
+@bp.post("/rates")
+@permission_required(Permission.MANAGE_CREDITORS)
+def save_rate():
+    """Add a rate row, or correct the row of the same kind and first day."""
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            row = rate_service.make_row(
+                form.kind.data, form.valid_from.data, form.rate.data, form.source.data
+            )
+            _rate, changed = rate_service.set_rate(current_actor(), row)
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            when = row.valid_from.isoformat()
+            if changed:
+                flash(f"{row.kind} from {when} saved: {row.rate} %.", "success")
+            else:
+                flash(f"{row.kind} from {when} already says that; nothing changed.", "info")
+            return redirect(url_for("admin.rates", kind=row.kind), 303)
+    return _render_rates(form, 422)
+
+
+@bp.post("/rates/<int:rate_id>/delete")
+@permission_required(Permission.MANAGE_CREDITORS)
+def delete_rate(rate_id: int):
+    """Remove a mistaken row (audited with what it said)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    rate = db.session.get(InterestRate, rate_id)
+    if rate is None:
+        abort(404)
+    kind, when = rate.kind, rate.valid_from.isoformat()
+    rate_service.delete_rate(current_actor(), rate)
+    db.session.commit()
+    flash(f"{kind} from {when} deleted.", "success")
+    return redirect(url_for("admin.rates", kind=kind), 303)
+
+
+@bp.post("/rates/load")
+@permission_required(Permission.MANAGE_CREDITORS)
+def load_rates():
+    """Load the rate table shipped with the code (adds missing rows, corrects changed ones)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        read, changed = rate_service.load_file(current_actor())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"Shipped table loaded: {read} rows read, {changed} added or corrected.", "success")
+    return redirect(url_for("admin.rates"), 303)

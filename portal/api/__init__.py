@@ -29,11 +29,13 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
     )
+    from ..imports.api import blp as imports_blp
     from .cases import blp as cases_blp
+    from .evidence import blp as evidence_blp
     from .ledger import blp as ledger_blp
     from .views import blp as core_blp
 
-    for blp in (core_blp, ledger_blp, cases_blp):
+    for blp in (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp):
         # Bearer tokens, not cookies, authenticate the API, so CSRF does not apply to it.
         csrf.exempt(blp)
         api.register_blueprint(blp)

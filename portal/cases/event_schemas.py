@@ -21,7 +21,8 @@ class EventBase(Schema):
     @validates_schema
     def _not_in_future(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("date") and data["date"] > dt.date.today() + dt.timedelta(days=1):
-            raise ValidationError("An event cannot happen in the future.", field_name="date")
+            # One day of slack: a user east of UTC may already be in tomorrow.
+            raise ValidationError("The date is in the future.", field_name="date")
 
 
 def _text(max_length: int = 2000) -> fields.String:

@@ -20,6 +20,14 @@ def money(amount: Decimal | None, currency: str | None) -> str | None:
     return str(quantize(amount, currency or "XXX"))
 
 
+def percent(rate: Decimal | None) -> str | None:
+    """``12.75`` rather than ``12.750000``."""
+    if rate is None:
+        return None
+    text = format(rate.normalize(), "f")
+    return text
+
+
 def effective_next_action(case: Case, promises) -> dict[str, str | None]:
     """The next action as the work queue sees it: a broken promise reopens it on the day after
     the promised date, unless legal already planned something earlier."""
@@ -49,7 +57,7 @@ def case_payload(
             "end": period.end.isoformat(),
             "days": period.days,
             "principal": money(period.principal, currency),
-            "rate": str(period.rate),
+            "rate": percent(period.rate),
             "amount": money(period.amount, currency),
         }
         for item in claim.claimed
@@ -82,7 +90,7 @@ def case_payload(
             "amount": money(interest.get("amount"), currency),
             "basis": interest.get("basis"),
             "basis_text": basis_texts,
-            "rate": str(interest["rate"]) if interest.get("rate") is not None else None,
+            "rate": percent(interest.get("rate")),
             "daily": money(interest.get("daily"), currency),
             "periods": periods,
             "error": claim.interest_error,

@@ -71,12 +71,12 @@ def readiness(case: Case, stage: Stage) -> list[Finding]:
 
 def next_reference() -> str:
     """The next case reference of this year, e.g. ``AC-2026-0007``."""
-    year = utcnow().year
-    prefix = f"AC-{year}-"
-    count = db.session.scalar(
-        select(func.count()).select_from(Case).where(Case.reference.like(f"{prefix}%"))
+    prefix = f"AC-{utcnow().year}-"
+    last = db.session.scalar(
+        select(func.max(Case.reference)).where(Case.reference.like(f"{prefix}%"))
     )
-    return f"{prefix}{(count or 0) + 1:04d}"
+    number = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{number:04d}"
 
 
 def open_case(
@@ -176,8 +176,14 @@ def assign_lawyer(actor: Actor, case: Case, lawyer: User | None) -> None:
         return
     case.lawyer = lawyer
     db.session.flush()
-    record(actor, "case.assign_lawyer", "case", case.id,
-           before={"lawyer": before}, after={"lawyer": after})  # fmt: skip
+    record(
+        actor,
+        "case.assign_lawyer",
+        "case",
+        case.id,
+        before={"lawyer": before},
+        after={"lawyer": after},
+    )
 
 
 def move_stage(actor: Actor, case: Case, target: Stage) -> None:

@@ -121,7 +121,8 @@ def describe(event: CaseEvent) -> str:
                 f", delivered {event.delivered_on.isoformat()}" if event.delivered_on else ""
             )
             return (
-                f"{d.get('document')} sent by {d.get('courier')} ({d.get('tracking')}){delivered}"
+                f"{str(d.get('document', '')).replace('_', ' ').capitalize()} sent by "
+                f"{d.get('courier')} ({d.get('tracking')}){delivered}"
             )
         case EventType.ACKNOWLEDGMENT:
             form = "Signed" if d.get("signed") else "Oral/unsigned"

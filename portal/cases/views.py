@@ -1,9 +1,17 @@
-"""Case list and case page."""
+"""Case list and case page: the claim, the ladder, status, next action and the timeline."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from marshmallow import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -11,26 +19,54 @@ from ..accounts.models import User
 from ..accounts.views import current_actor
 from ..domain import DomainError
 from ..extensions import db
+from ..forms import populate_errors
+from ..jurisdictions.interest import pct
 from ..ledger.models import Debtor, Jurisdiction
+from ..ledger.views import money_filter
 from ..security import Permission, Role, permission_required
 from . import policy, services
-from .forms import AssignLawyerForm
-from .models import Case, CaseStatus, Stage
+from .claims import CaseClaim, build_claim, build_claims
+from .event_schemas import load_event
+from .events import add_event as add_event_service
+from .forms import (
+    DISPATCH_DOCUMENTS,
+    AssignLawyerForm,
+    EventForm,
+    NextActionForm,
+    StageForm,
+    StatusForm,
+)
+from .models import Case, CaseEvent, CaseStatus, EventType, Outcome, Stage
+from .present import case_payload, effective_next_action
+from .timeline import describe, promise_states, reconciliation_state
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+bp.add_app_template_filter(money_filter, "money")
+
+
+@bp.app_template_filter("pct")
+def pct_filter(rate: Any) -> str:
+    """A rate as people write it: ``12.75``, ``8`` (no trailing zeros)."""
+    return pct(Decimal(str(rate))) if rate not in (None, "") else ""
+
+
+#: Cases per page of the list (the claims of one page are built in one batch).
+PER_PAGE = 50
+#: Next-action filter of the list.
+DUE_FILTERS = {
+    "overdue": "Next action overdue",
+    "week": "Next action due within 7 days",
+    "any": "Next action scheduled",
+}
 
 
 @bp.get("/")
 @permission_required(Permission.VIEW_CASES)
 def index():
-    """Cases the user may see, filtered by stage, status, jurisdiction and lawyer."""
-    query = (
-        policy.visible_cases(current_user)
-        .join(Case.debtor)
-        .options(selectinload(Case.debtor), selectinload(Case.lawyer), selectinload(Case.owner))
-        .order_by(Case.updated_at.desc())
-    )
-    keys = ("stage", "status", "jurisdiction", "lawyer", "q")
+    """Cases the user may see, filtered; each with its next action, balance and limitation."""
+    today = dt.date.today()
+    query = policy.visible_cases(current_user).join(Case.debtor)
+    keys = ("stage", "status", "jurisdiction", "lawyer", "owner", "due", "q")
     filters = {key: request.args.get(key, "") for key in keys}
     if filters["stage"] in set(Stage):
         query = query.where(Case.stage == Stage(filters["stage"]))
@@ -42,27 +78,318 @@ def index():
         query = query.where(Case.lawyer_id.is_(None))
     elif filters["lawyer"].isdigit():
         query = query.where(Case.lawyer_id == int(filters["lawyer"]))
+    if filters["owner"].isdigit():
+        query = query.where(Case.owner_id == int(filters["owner"]))
+    if filters["due"] == "overdue":
+        query = query.where(Case.next_action_due < today)
+    elif filters["due"] == "week":
+        query = query.where(Case.next_action_due.between(today, today + dt.timedelta(days=7)))
+    elif filters["due"] == "any":
+        query = query.where(Case.next_action_due.is_not(None))
     if filters["q"]:
-        like = f"%{filters['q'].strip()[:100]}%"
-        query = query.where(Debtor.name.ilike(like) | Case.reference.ilike(like))
+        text = filters["q"].strip()[:100]
+        query = query.where(
+            Debtor.name.icontains(text, autoescape=True)
+            | Case.reference.icontains(text, autoescape=True)
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    cases = db.session.scalars(
+        query.options(
+            selectinload(Case.debtor), selectinload(Case.lawyer), selectinload(Case.owner)
+        )
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    staff = current_user.role is not Role.LAWYER
     return render_template(
         "cases/index.html",
-        cases=db.session.scalars(query).all(),
+        cases=cases,
+        claims={case.id: summarise(case, claim) for case, claim in _claims(cases)},
         filters=filters,
         stages=list(Stage),
         statuses=list(CaseStatus),
         jurisdictions=list(Jurisdiction),
-        lawyers=services.active_lawyers() if current_user.role is not Role.LAWYER else [],
+        lawyers=services.active_lawyers() if staff else [],
+        owners=_legal_users() if staff else [],
+        due_filters=DUE_FILTERS,
+        today=today,
+        page=page,
+        pages=pages,
+        total=total,
     )
+
+
+def _claims(cases: list[Case]) -> list[tuple[Case, CaseClaim]]:
+    built = build_claims(cases)
+    return [(case, built[case.id]) for case in cases]
+
+
+def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
+    """What the case list shows of a claim: the balance, the nearest limitation deadline and
+    whether a broken promise reopened the next action."""
+    limits = [item.limitation for item in claim.invoices if item.limitation]
+    expired = [limit for limit in limits if limit.expired]
+    warning = [limit for limit in limits if limit.warning]
+    return {
+        "outstanding": claim.outstanding,
+        "currency": claim.currency,
+        "expired": len(expired),
+        "warning": len(warning),
+        "deadline": min((limit.deadline for limit in limits), default=None),
+        "next": effective_next_action(
+            case, promise_states(claim.events, claim.payments, claim.as_of)
+        ),
+    }
+
+
+def _legal_users() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == Role.LEGAL).order_by(User.name)))
+
+
+# --- the case page ---------------------------------------------------------------------------
+
+
+def _as_of() -> dt.date | None:
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        flash(f"“{raw[:20]}” is not a date (YYYY-MM-DD); the claim is as of today.", "warning")
+        return None
+
+
+def _render_case(case: Case, status: int = 200, **forms: Any):
+    """The case page; ``forms`` carries a submitted form back with its errors."""
+    as_of = _as_of()
+    claim = build_claim(case, as_of)
+    payload = case_payload(case, claim=claim)
+    events = db.session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .options(selectinload(CaseEvent.created_by))
+        .order_by(CaseEvent.date, CaseEvent.id)
+    ).all()
+    reconciliation = reconciliation_state(claim.events, claim.as_of)
+    badges: dict[int, tuple[str, str]] = {}
+    for promise in payload["promises"]:
+        badges[promise["event"]] = (promise["state"], PROMISE_COLOURS[promise["state"]])
+    if reconciliation:
+        badges[reconciliation.sent.id] = (
+            reconciliation.state.replace("_", " "),
+            RECONCILIATION_COLOURS[reconciliation.state],
+        )
+    editable = policy.can_edit_case(current_user, case)
+    if editable:
+        forms.setdefault("status_form", _status_form(case))
+        forms.setdefault("next_form", NextActionForm(obj=case, formdata=None))
+        forms.setdefault("event_form", _event_form(case))
+        forms.setdefault("stage_form", StageForm(formdata=None))
+    if policy.can_assign_lawyer(current_user, case):
+        forms.setdefault("assign_form", _assign_form(case, submitted=False))
+    ladder = list(Stage)
+    index = ladder.index(case.stage)
+    interest = claim.interest or {}
+    total_due = None
+    if not claim.interest_error:
+        total_due = claim.outstanding + interest.get("amount", Decimal(0)) + claim.compensation
+    return render_template(
+        "cases/show.html",
+        case=case,
+        claim=claim,
+        payload=payload,
+        numbers={item["external_id"]: item["number"] for item in payload["invoices"]},
+        events=events,
+        describe=describe,
+        badges=badges,
+        reconciliation=reconciliation,
+        stages=ladder,
+        next_stage=ladder[index + 1] if index + 1 < len(ladder) else None,
+        previous_stage=ladder[index - 1] if index > 0 else None,
+        editable=editable,
+        total_due=total_due,
+        event_types=list(EventType),
+        dispatch_documents=DISPATCH_DOCUMENTS,
+        as_of_given=as_of is not None,
+        **forms,
+    ), status
+
+
+PROMISE_COLOURS = {"kept": "success", "broken": "danger", "pending": "secondary"}
+RECONCILIATION_COLOURS = {
+    "awaiting": "secondary",
+    "confirmed": "success",
+    "disputed": "danger",
+    "deemed_confirmed": "info",
+}
 
 
 @bp.get("/<int:case_id>")
 @permission_required(Permission.VIEW_CASES)
 def show(case_id: int):
-    """One case: parties, stage, counsel."""
+    """One case: parties, ladder, claim with interest and limitation, timeline."""
     case = policy.get_case_or_404(current_user, case_id)
-    form = _assign_form(case) if policy.can_assign_lawyer(current_user, case) else None
-    return render_template("cases/show.html", case=case, assign_form=form, stages=list(Stage))
+    return _render_case(case)
+
+
+def _back(case_id: int, anchor: str | None = None):
+    return redirect(url_for("cases.show", case_id=case_id, _anchor=anchor), 303)
+
+
+def _findings(error: services.StageBlocked) -> Markup:
+    """The refusal and each blocker, as a list inside the flashed message (escaped)."""
+    items = Markup("").join(
+        Markup("<li><strong>{}</strong> {}{}</li>").format(
+            finding.rule,
+            finding.message,
+            f" (invoice {finding.invoice})" if finding.invoice else "",
+        )
+        for finding in error.findings
+    )
+    return Markup('{} Blockers:<ul class="mb-0">{}</ul>').format(error.message, items)
+
+
+@bp.post("/<int:case_id>/stage")
+@permission_required(Permission.MANAGE_CASES)
+def move_stage(case_id: int):
+    """Move the case up or back the ladder; a stage's blockers are listed when it refuses."""
+    case = policy.get_case_or_404(current_user, case_id, for_edit=True)
+    form = StageForm()
+    if not form.validate_on_submit():
+        flash("Choose a stage of the ladder.", "danger")
+        return _back(case_id)
+    target = Stage(form.stage.data)
+    try:
+        services.move_stage(current_actor(), case, target)
+    except services.StageBlocked as error:
+        db.session.rollback()
+        flash(_findings(error), "danger")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"{case.reference} is now at the stage {target.label.lower()}.", "success")
+    return _back(case_id)
+
+
+def _status_form(case: Case, submitted: bool = False) -> StatusForm:
+    """The status form: from the request when ``submitted``, else showing the case's values."""
+    if submitted:
+        form = StatusForm()
+    else:
+        form = StatusForm(
+            formdata=None,
+            data={
+                "status": case.status.value,
+                "outcome": case.outcome.value if case.outcome else "",
+                "recovered_amount": _plain(case.recovered_amount, case.currency),
+                "costs": _plain(case.costs, case.currency),
+                "closed_on": case.closed_on,
+            },
+        )
+    form.currency = case.currency
+    return form
+
+
+def _plain(amount: Decimal | None, currency: str | None) -> str:
+    return money_filter(amount, currency).replace(",", "")
+
+
+@bp.post("/<int:case_id>/status")
+@permission_required(Permission.MANAGE_CASES)
+def set_status(case_id: int):
+    """Open, hold or close the case (closing needs the outcome)."""
+    case = policy.get_case_or_404(current_user, case_id, for_edit=True)
+    form = _status_form(case, submitted=True)
+    if form.validate_on_submit():
+        try:
+            services.set_status(
+                current_actor(),
+                case,
+                CaseStatus(form.status.data),
+                outcome=Outcome(form.outcome.data) if form.outcome.data else None,
+                recovered_amount=form.recovered,
+                costs=form.cost_amount,
+                closed_on=form.closed_on.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"{case.reference}: status {case.status.value.replace('_', ' ')}.", "success")
+            return _back(case_id)
+    return _render_case(case, 422, status_form=form)
+
+
+@bp.post("/<int:case_id>/next-action")
+@permission_required(Permission.MANAGE_CASES)
+def set_next_action(case_id: int):
+    """What legal does next on the case, and by when."""
+    case = policy.get_case_or_404(current_user, case_id, for_edit=True)
+    form = NextActionForm()
+    if form.validate_on_submit():
+        services.set_next_action(
+            current_actor(), case, form.next_action.data, form.next_action_due.data
+        )
+        db.session.commit()
+        flash(f"{case.reference}: next action saved.", "success")
+        return _back(case_id)
+    return _render_case(case, 422, next_form=form)
+
+
+def _event_form(case: Case, submitted: bool = False) -> EventForm:
+    """The event form: from the request when ``submitted``, else blank (today, case currency)."""
+    if submitted:
+        form = EventForm()
+    else:
+        defaults = {"type": EventType.CONTACT.value, "date": dt.date.today().isoformat()}
+        if case.currency:
+            for kind in ("promise", "reconciliation_reply", "acknowledgment"):
+                defaults[f"{kind}_currency"] = case.currency
+        form = EventForm(formdata=None, data=defaults)
+    choices = [
+        SelectChoice(invoice.external_id, f"{invoice.number} (due {invoice.due_date})")
+        for invoice in case.invoices
+    ]
+    form.dispute_invoices.choices = choices
+    form.dispute_resolved_invoices.choices = list(choices)
+    return form
+
+
+@bp.post("/<int:case_id>/events")
+@permission_required(Permission.MANAGE_CASES)
+def add_event(case_id: int):
+    """Record a timeline event, checked by the same schema as the API."""
+    case = policy.get_case_or_404(current_user, case_id, for_edit=True)
+    form = _event_form(case, submitted=True)
+    if form.validate_on_submit():
+        kind = form.kind()
+        try:
+            data = load_event(form.payload())
+        except ValidationError as error:
+            form.place_errors(error.normalized_messages())
+        else:
+            try:
+                add_event_service(current_actor(), case, data)
+            except DomainError as error:
+                db.session.rollback()
+                populate_errors(form, error, form.error_fields())
+            else:
+                db.session.commit()
+                flash(f"{kind.label} recorded on {case.reference}.", "success")
+                return _back(case_id, "timeline")
+    if not form.form_errors and not any(field.errors for field in form):
+        form.form_errors.append("The event could not be recorded.")
+    return _render_case(case, 422, event_form=form)
+
+
+# --- counsel ---------------------------------------------------------------------------------
 
 
 @bp.post("/<int:case_id>/lawyer")
@@ -73,21 +400,22 @@ def assign_lawyer(case_id: int):
     form = _assign_form(case)
     if not form.validate_on_submit():
         flash("Choose one of the listed lawyers.", "danger")
-        return redirect(url_for("cases.show", case_id=case.id), 303)
+        return _back(case.id)
     lawyer = db.session.get(User, int(form.lawyer.data)) if form.lawyer.data else None
     try:
         services.assign_lawyer(current_actor(), case, lawyer)
     except DomainError as error:
         flash(error.message, "danger")
-        return redirect(url_for("cases.show", case_id=case.id), 303)
+        return _back(case.id)
     db.session.commit()
     who = lawyer.name if lawyer else "nobody"
     flash(f"Case {case.reference} is now assigned to {who}.", "success")
-    return redirect(url_for("cases.show", case_id=case.id), 303)
+    return _back(case.id)
 
 
-def _assign_form(case: Case) -> AssignLawyerForm:
-    form = AssignLawyerForm(lawyer=str(case.lawyer_id or ""))
+def _assign_form(case: Case, submitted: bool = True) -> AssignLawyerForm:
+    current = str(case.lawyer_id or "")
+    form = AssignLawyerForm() if submitted else AssignLawyerForm(formdata=None, lawyer=current)
     form.lawyer.choices = [SelectChoice("", "— not assigned —")] + [
         SelectChoice(str(user.id), f"{user.name} ({user.firm})")
         for user in services.active_lawyers()

@@ -59,7 +59,7 @@ class ImportRequestSchema(Schema):
     )
 
 
-class ImportErrorSchema(Schema):
+class ImportRowErrorSchema(Schema):
     row = fields.Integer(
         required=True, allow_none=True, metadata={"description": "spreadsheet row; header = 1"}
     )
@@ -71,7 +71,7 @@ class ImportReportSchema(Schema):
     rows = fields.Integer(required=True, metadata={"description": "data rows read"})
     created = fields.Integer(required=True)
     updated = fields.Integer(required=True)
-    errors = fields.List(fields.Nested(ImportErrorSchema), required=True)
+    errors = fields.List(fields.Nested(ImportRowErrorSchema), required=True)
 
 
 blp = _Blueprint(

@@ -31,9 +31,7 @@ class _ProgressBars:
         if phase != self.phase:
             self.close()
             label = _LABELS.get(phase, phase).format(total=total, kind=self.kind)
-            self.bar = click.progressbar(
-                length=total, label=label, file=click.get_text_stream("stderr")
-            )
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
             self.bar.__enter__()
             self.phase, self.done = phase, 0
         self.bar.update(done - self.done)

@@ -14,7 +14,12 @@ KIND_CHOICES = [
 
 class ImportUploadForm(FlaskForm):
     kind = SelectField("The file holds", choices=KIND_CHOICES)
-    file = FileField("CSV or XLSX file", validators=[FileRequired("Choose a file.")])
+    file = FileField(
+        "CSV or XLSX file",
+        validators=[FileRequired("Choose a file.")],
+        # A hint for the file picker only: the type is decided by the content.
+        render_kw={"accept": ".csv,.xlsx"},
+    )
 
 
 class ImportConfirmForm(FlaskForm):

@@ -15,4 +15,4 @@ class OpenCaseForm(FlaskForm):
     )
     #: Admins choose the in-house legal owner; for legal users the owner is themselves.
     owner = SelectField("Case owner (in-house legal)", choices=[])
-    lawyer = SelectField("External lawyer", choices=[])
+    lawyer = SelectField("External lawyer (optional)", choices=[], default="")

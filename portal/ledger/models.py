@@ -74,7 +74,10 @@ class Invoice(TimestampMixin, db.Model):
     """An invoice issued by a creditor entity to a debtor."""
 
     __tablename__ = "invoice"
-    __table_args__ = (Index("ix_invoice_debtor_currency_due", "debtor_id", "currency", "due_date"),)
+    __table_args__ = (
+        Index("ix_invoice_debtor_currency_due", "debtor_id", "currency", "due_date"),
+        Index("ix_invoice_creditor_number", "creditor_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)

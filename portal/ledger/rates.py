@@ -36,9 +36,13 @@ def set_rate(actor: Actor, row: RateRow) -> tuple[InterestRate, bool]:
         "interest_rate",
         existing.id,
         before=before,
-        after={"kind": row.kind, "valid_from": row.valid_from, "rate": row.rate,
-               "source": row.source},
-    )  # fmt: skip
+        after={
+            "kind": row.kind,
+            "valid_from": row.valid_from,
+            "rate": row.rate,
+            "source": row.source,
+        },
+    )
     return existing, True
 
 
@@ -68,8 +72,13 @@ def load_file(actor: Actor, path: Path | None = None) -> tuple[int, int]:
 
 def delete_rate(actor: Actor, rate: InterestRate) -> None:
     """Remove a row (a mistaken entry); audited with what it said."""
-    record(actor, "rate.delete", "interest_rate", rate.id,
-           before={"kind": rate.kind, "valid_from": rate.valid_from, "rate": rate.rate})  # fmt: skip
+    record(
+        actor,
+        "rate.delete",
+        "interest_rate",
+        rate.id,
+        before={"kind": rate.kind, "valid_from": rate.valid_from, "rate": rate.rate},
+    )
     db.session.delete(rate)
     db.session.flush()
 

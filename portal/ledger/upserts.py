@@ -52,8 +52,13 @@ def _apply(
         obj = model(external_id=external_id, **{name: values[name] for name in names})
         db.session.add(obj)
         db.session.flush()
-        record(actor, f"{object_type}.create", object_type, obj.id,
-               after={"external_id": external_id, **{n: values[n] for n in names}})  # fmt: skip
+        record(
+            actor,
+            f"{object_type}.create",
+            object_type,
+            obj.id,
+            after={"external_id": external_id, **{n: values[n] for n in names}},
+        )
         return obj, True, True
     before = {name: getattr(existing, name) for name in names}
     changes = diff(before, {name: values[name] for name in names})

@@ -125,9 +125,7 @@ def debtors():
         query = query.where(Debtor.jurisdiction == Jurisdiction(filters["jurisdiction"]))
     if filters["owing"]:
         _credited, _paid, outstanding, joins = invoice_balances()
-        query = query.where(
-            Debtor.id.in_(joins(select(Invoice.debtor_id)).where(outstanding != 0))
-        )
+        query = query.where(Debtor.id.in_(joins(select(Invoice.debtor_id)).where(outstanding != 0)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
@@ -401,7 +399,8 @@ def aging_csv():
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     creditor = ["creditor"] if by_creditor else []
-    writer.writerow(["as_of", "debtor", "debtor_name", *creditor, "currency", *BUCKET_KEYS, "total"])
+    header = ["as_of", "debtor", "debtor_name", *creditor, "currency", *BUCKET_KEYS, "total"]
+    writer.writerow(header)
     for row in rows:
         writer.writerow(
             [

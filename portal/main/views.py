@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..cases import policy
 from ..cases.models import Case, CaseStatus, Stage
+from ..cases.workqueue import work_queue
 from ..extensions import db
 from ..ledger.models import CreditorEntity, Debtor
-from ..security import Permission, has_permission, login_required
+from ..security import Permission, Role, has_permission, login_required
 
 bp = Blueprint("main", __name__)
 
@@ -19,7 +21,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def dashboard():
-    """Counts and next steps for the signed-in user's role."""
+    """Counts, the work queue (legal, admin) and next steps for the signed-in user's role."""
     visible = policy.visible_cases(current_user).subquery()
     by_stage = dict(
         db.session.execute(
@@ -35,7 +37,10 @@ def dashboard():
         .where(visible.c.lawyer_id.is_(None), visible.c.status != CaseStatus.CLOSED)
     )
     recent = db.session.scalars(
-        policy.visible_cases(current_user).order_by(Case.updated_at.desc()).limit(8)
+        policy.visible_cases(current_user)
+        .options(selectinload(Case.debtor), selectinload(Case.lawyer))
+        .order_by(Case.updated_at.desc())
+        .limit(8)
     ).all()
     counts = {
         "cases": sum(count for _, count in stage_counts),
@@ -56,4 +61,6 @@ def dashboard():
         top=max([count for _, count in stage_counts] + [1]),
         counts=counts,
         recent=recent,
+        # In-house legal and admins work the cases; lawyers and finance see their own summaries.
+        queue=work_queue(current_user) if current_user.role in (Role.LEGAL, Role.ADMIN) else None,
     )

@@ -150,7 +150,8 @@ def test_every_form_route_requires_csrf(csrf_app, world: World):
                 "user_id": ids["other_lawyer"],
                 "token_id": ids["admin_token_id"],
                 "creditor_id": ids["creditor"],
-            }[name]
+                "external_id": "D-1",
+            }.get(name, 1)
             path = re.sub(rf"<(?:\w+:)?{name}>", str(value), path)
         response = client.post(path, data={})
         assert response.status_code == 400, f"POST {path} accepted a request without CSRF token"

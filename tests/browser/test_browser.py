@@ -413,3 +413,50 @@ def test_lawyer_sees_only_assigned_case(visit: Visit, app: Flask, world: World):
     assert page.get_by_role("heading", level=1).inner_text() == "404 Not Found"
     assert page.get_by_text("There is nothing here, or you do not have access to it.").is_visible()
     assert other not in page.content() and "Debtor D-2" not in page.content()
+
+
+def test_aging_chart_draws_and_the_event_form_shows_the_chosen_fields(
+    visit: Visit, app: Flask, world: World
+):
+    page = visit.page
+    sign_in(visit, World.EMAILS["legal"])
+    page.get_by_role("link", name="Aging").click()
+    page.wait_for_url("**/ledger/aging")
+    assert page.get_by_role("heading", name="Aging of receivables").is_visible()
+    # One stacked bar per currency (GBP and CNY in the world), drawn with non-zero segments
+    # that together span the bar.
+    for currency in ("CNY", "GBP"):
+        chart = page.locator(f"svg#aging-chart-{currency}")
+        assert chart.is_visible()
+        track = chart.locator("rect.aging-track").bounding_box()
+        rects = chart.locator("rect[data-bucket]").all()
+        segments = [box for box in (rect.bounding_box() for rect in rects) if box]
+        assert segments and all(box["width"] > 0 and box["height"] > 0 for box in segments)
+        assert abs(sum(box["width"] for box in segments) - track["width"]) < 1.5
+        colour = chart.locator("rect[data-bucket]").first.evaluate(
+            "(el) => getComputedStyle(el).fill"
+        )
+        assert colour not in ("none", "rgb(0, 0, 0)"), colour
+    gbp = page.locator("#aging-table tfoot tr[data-currency=GBP] td").all_inner_texts()
+    assert gbp[-1] == "3,500.00"
+
+    # The case page's event form: the type select shows that type's fields only.
+    (assigned,) = references(app, world.assigned_case)
+    page.goto(f"/cases/{world.assigned_case}")
+    contact = page.locator('fieldset[data-event-type="contact"]')
+    promise = page.locator('fieldset[data-event-type="promise"]')
+    assert contact.is_visible() and promise.is_hidden()
+    assert page.locator("fieldset[data-event-type]:visible").count() == 1
+    page.get_by_label("What happened").select_option("promise")
+    assert promise.is_visible() and contact.is_hidden()
+    assert contact.evaluate("(el) => el.disabled") and not promise.evaluate("(el) => el.disabled")
+    assert page.locator("fieldset[data-event-type]:visible").count() == 1
+    promise.get_by_label("Amount promised").fill("750.00")
+    promise.get_by_label("To be paid by").fill("2099-01-31")
+    page.locator("#event-form").get_by_role("button", name="Record").click()
+    page.wait_for_url(f"**/cases/{world.assigned_case}#timeline")
+    timeline = page.locator("#timeline .timeline-item")
+    assert timeline.count() == 1
+    assert "Promise to pay GBP 750.00 by 2099-01-31" in timeline.inner_text()
+    assert timeline.locator(".badge", has_text="pending").is_visible()
+    assert f"recorded on {assigned}" in page.get_by_role("alert").first.inner_text()

@@ -191,3 +191,13 @@ def test_lawyer_cannot_touch_the_ledger(app, world: World):
     )
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
+
+
+def test_amount_parsing_refuses_decimal_commas():
+    from portal.money import parse_amount
+
+    assert parse_amount("1,234.50", "GBP") == Decimal("1234.50")
+    assert parse_amount("1234.50", "GBP") == Decimal("1234.50")
+    for bad in ("1234,50", "1,2,3", "12,34.5", "abc", "", "-5"):
+        with pytest.raises(ValueError):
+            parse_amount(bad, "GBP")

@@ -1,0 +1,1 @@
+"""Evidence: the documents that prove a claim — checked on intake, hashed, typed, linked."""
