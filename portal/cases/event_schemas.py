@@ -86,11 +86,19 @@ class ReconciliationReplyEvent(EventBase):
         _check_places(data, "balance")
 
 
+ENCLOSURES = ("information_sheet", "reply_form", "financial_statement", "statement_of_account")
+
+
 class DispatchEvent(EventBase):
     document = _text(100)
     courier = _text(100)
     tracking = _text(100)
     delivered_on = fields.Date(load_default=None)
+    enclosures = fields.List(
+        fields.String(validate=validate.OneOf(ENCLOSURES)),
+        load_default=list,
+        metadata={"description": "PAP-Debt enclosures sent with the letter"},
+    )
 
     @validates_schema
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -114,6 +122,13 @@ class AssetEvent(EventBase):
     description = _text()
 
 
+class PreservationEvent(EventBase):
+    """An application to preserve the debtor's property (asset freezing)."""
+
+    court = _text(200)
+    description = _text()
+
+
 class NoteEvent(EventBase):
     text = _text(5000)
 
@@ -128,6 +143,7 @@ SCHEMAS: dict[EventType, type[EventBase]] = {
     EventType.DISPATCH: DispatchEvent,
     EventType.ACKNOWLEDGMENT: AcknowledgmentEvent,
     EventType.ASSET: AssetEvent,
+    EventType.PRESERVATION: PreservationEvent,
     EventType.NOTE: NoteEvent,
 }
 

@@ -63,6 +63,14 @@ class Outcome(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class Route(enum.StrEnum):
+    """How the claim will be pursued in court."""
+
+    LITIGATION = "litigation"
+    PAYMENT_ORDER = "payment_order"
+    ARBITRATION = "arbitration"
+
+
 class EventType(enum.StrEnum):
     """What can happen on a case's timeline."""
 
@@ -75,6 +83,7 @@ class EventType(enum.StrEnum):
     DISPATCH = "dispatch"
     ACKNOWLEDGMENT = "acknowledgment"
     ASSET = "asset"
+    PRESERVATION = "preservation"
     NOTE = "note"
 
     @property
@@ -111,6 +120,8 @@ class Case(TimestampMixin, db.Model):
     #: What legal does next and by when (the work queue reads it).
     next_action: Mapped[str | None] = mapped_column(String(300))
     next_action_due: Mapped[dt.date | None] = mapped_column(index=True)
+    #: The litigation route chosen, once prosecution is prepared.
+    route: Mapped[Route | None] = mapped_column(str_enum(Route, "route"))
 
     creditor: Mapped[CreditorEntity] = relationship()
     debtor: Mapped[Debtor] = relationship()

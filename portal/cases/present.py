@@ -8,8 +8,8 @@ from typing import Any
 
 from ..money import quantize
 from .claims import CaseClaim, build_claim
-from .models import Case, Stage
-from .services import readiness
+from .models import Case
+from .readiness import case_readiness
 from .timeline import promise_states, reconciliation_state
 
 
@@ -123,12 +123,11 @@ def case_payload(
             for item in claim.invoices
         ],
         "readiness": {
-            stage.value: {
-                "ready": not any(f.severity == "blocker" for f in findings),
-                "findings": [finding.as_dict() for finding in findings],
+            stage: {
+                "ready": state["ready"],
+                "findings": [finding.as_dict() for finding in state["findings"]],
             }
-            for stage in Stage
-            for findings in [readiness(case, stage)]
+            for stage, state in case_readiness(case, claim.as_of, claim).items()
         },
         "next_action": case.next_action,
         "next_action_due": case.next_action_due.isoformat() if case.next_action_due else None,

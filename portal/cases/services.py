@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,30 +13,12 @@ from ..audit.services import Actor, record
 from ..db import utcnow
 from ..domain import Conflict, ValidationFailed
 from ..extensions import db
+from ..jurisdictions.rules.base import Finding
 from ..ledger.models import CreditorEntity, Debtor, Invoice
 from ..security import Role
 from .models import Case, CaseStatus, Outcome, Stage, case_invoice
 
 LADDER = list(Stage)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something that stands in the way of a stage (or should be looked at)."""
-
-    rule: str
-    severity: str  # "blocker" | "warning"
-    message: str
-    invoice: str | None = None
-    evidence: int | None = None
-
-    def as_dict(self) -> dict:
-        data = {"rule": self.rule, "severity": self.severity, "message": self.message}
-        if self.invoice is not None:
-            data["invoice"] = self.invoice
-        if self.evidence is not None:
-            data["evidence"] = self.evidence
-        return data
 
 
 class StageBlocked(Conflict):
@@ -67,6 +48,11 @@ def register_readiness_check(check: ReadinessCheck) -> ReadinessCheck:
 def readiness(case: Case, stage: Stage) -> list[Finding]:
     """Every registered check's findings for ``stage``."""
     return [finding for check in _readiness_checks for finding in check(case, stage)]
+
+
+def readiness_checks() -> tuple[ReadinessCheck, ...]:
+    """The registered checks, in registration order."""
+    return tuple(_readiness_checks)
 
 
 def next_reference() -> str:

@@ -130,5 +130,7 @@ def describe(event: CaseEvent) -> str:
             return f"{form} acknowledgment{amount}"
         case EventType.ASSET:
             return f"Asset observed: {d.get('description', '')}"
+        case EventType.PRESERVATION:
+            return f"Property preservation applied for at {d.get('court')}: {d.get('description')}"
         case _:
             return d.get("text", "")
