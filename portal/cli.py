@@ -185,6 +185,38 @@ def storage_check_command(remove_orphans: bool) -> None:
     click.echo("Store OK." if not report.removed else f"Removed {len(report.removed)} orphans.")
 
 
+@click.command("readiness")
+@with_appcontext
+@click.option("--batch", default=500, show_default=True, help="Cases per batch of queries.")
+@click.option("--verbose", is_flag=True, help="List each case's blockers for its next stage.")
+def readiness_command(batch: int, verbose: bool) -> None:
+    """Check every open case against the completeness rules; summary per next stage."""
+    from collections import Counter
+
+    from .cases.models import Stage
+    from .cases.readiness import check_all
+
+    ladder = list(Stage)
+    ready, blocked, total = Counter(), Counter(), 0
+    for case, state in check_all(batch):
+        total += 1
+        position = ladder.index(case.stage)
+        if position + 1 == len(ladder):
+            continue
+        target = ladder[position + 1].value
+        if state[target]["ready"]:
+            ready[target] += 1
+            continue
+        blocked[target] += 1
+        if verbose:
+            rules = sorted({f.rule for f in state[target]["findings"] if f.severity == "blocker"})
+            click.echo(f"{case.reference}: not ready for {target} ({', '.join(rules)})")
+    click.echo(f"{total} open cases checked.")
+    for stage in ladder[1:]:
+        name = stage.value
+        click.echo(f"  next {name:<15} ready {ready[name]:>6}  blocked {blocked[name]:>6}")
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
@@ -219,6 +251,7 @@ def register_cli(app: Flask) -> None:
         audit_cli,
         rates_cli,
         storage_cli,
+        readiness_command,
         worker_command,
         seed_demo_command,
     ):

@@ -25,7 +25,7 @@ from ..jurisdictions.rules.base import (
 from ..jurisdictions.rules.base import readiness as evaluate_all
 from ..ledger.models import DebtorKind, Invoice
 from .claims import CaseClaim, build_claims
-from .models import Case, Stage
+from .models import Case, CaseStatus, Stage
 from .services import readiness_checks, register_readiness_check
 
 #: Days a debtor has to answer a demand letter, per jurisdiction (configurable).
@@ -168,6 +168,27 @@ def readiness_many(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[
     ).all()
     facts = build_facts(loaded, as_of)
     return {case_id: evaluate_all(item) for case_id, item in facts.items()}
+
+
+def check_all(batch: int = 500, as_of: dt.date | None = None):
+    """Readiness of every open case, ``batch`` cases at a time (a fixed number of queries per
+    batch); yields ``(case, readiness)``."""
+    last_id = 0
+    while True:
+        cases = db.session.scalars(
+            select(Case)
+            .where(Case.id > last_id, Case.status != CaseStatus.CLOSED)
+            .order_by(Case.id)
+            .limit(batch)
+            .options(selectinload(Case.debtor), selectinload(Case.lawyer))
+        ).all()
+        if not cases:
+            return
+        facts = build_facts(cases, as_of)
+        for case in cases:
+            yield case, evaluate_all(facts[case.id])
+        last_id = cases[-1].id
+        db.session.expunge_all()
 
 
 @register_readiness_check
