@@ -206,3 +206,27 @@ def token_for(email: str) -> str:
 
 def case_count() -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Case))
+
+
+def add_delivery_notes(case_id: int) -> None:
+    """A signed, sealed original delivery note and an invoice delivery proof per invoice."""
+    case = db.session.get(Case, case_id)
+    for invoice in case.invoices:
+        for kind in (EvidenceKind.DELIVERY_NOTE, EvidenceKind.INVOICE_DELIVERY_PROOF):
+            add_evidence(
+                ACTOR,
+                case,
+                f"{kind.value} for {invoice.number}".encode(),
+                f"{kind.value}-{invoice.number}.txt",
+                {
+                    "kind": kind,
+                    "document_date": invoice.issue_date,
+                    "signed_by_debtor": True,
+                    "sealed": True,
+                    "original_held": True,
+                    "signer": "Goods-in clerk",
+                    "source": "debtor",
+                    "proves": f"delivery of the goods of {invoice.number}",
+                },
+                invoice_keys=[invoice.external_id],
+            )

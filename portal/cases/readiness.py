@@ -21,6 +21,7 @@ from ..jurisdictions.rules.base import (
     Finding,
     InvoiceFact,
     evaluate,
+    finding_order,
 )
 from ..jurisdictions.rules.base import readiness as evaluate_all
 from ..ledger.models import DebtorKind, Invoice
@@ -151,7 +152,7 @@ def case_readiness(
             if check is not _veto
             for finding in check(case, stage)
         ]
-        findings.sort(key=lambda finding: (finding.severity != "blocker", finding.rule))
+        findings.sort(key=finding_order)
         result[stage.value] = {
             "ready": not any(finding.severity == "blocker" for finding in findings),
             "findings": findings,

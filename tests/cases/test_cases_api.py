@@ -12,7 +12,7 @@ from portal.cases import services
 from portal.cases.models import Case, Stage
 from portal.extensions import db
 
-from ..factories import ACTOR, World, make_invoice, token_for
+from ..factories import ACTOR, World, add_delivery_notes, make_invoice, token_for
 
 
 @pytest.fixture
@@ -56,7 +56,12 @@ def test_open_a_case_and_read_its_claim(api, new_invoices):
     assert by_key["N-1"]["limitation"]["deadline"] == "2031-03-01"
     assert "delivery" in by_key["N-1"]["limitation"]["set_by"]
     assert set(case["readiness"]) == {stage.value for stage in Stage}
-    assert all(stage["ready"] for stage in case["readiness"].values())
+    readiness = case["readiness"]
+    assert readiness["reconciliation"]["ready"] is True
+    # No delivery notes yet: R3 blocks the notice stage for both invoices, with a remedy.
+    r3 = [item for item in readiness["notice"]["findings"] if item["rule"] == "R3"]
+    assert readiness["notice"]["ready"] is False
+    assert {item["invoice"] for item in r3} == {"N-1", "N-2"} and all(i["remedy"] for i in r3)
     interest = case["interest"]
     assert interest["error"] is None and interest["basis"] == "mixed"
     assert len(interest["basis_text"]) == 2 and interest["periods"]
@@ -94,6 +99,12 @@ def test_open_case_errors(api, new_invoices):
 
 def test_stage_moves_follow_the_ladder_and_can_be_vetoed(api, app, world):
     case = f"/cases/{world.assigned_case}"
+    refused = api("PATCH", case, {"stage": "notice"})
+    assert refused.status_code == 409, "R3: no delivery notes yet"
+    assert {item["rule"] for item in refused.json["error"]["findings"]} == {"R3"}
+    with app.app_context():
+        add_delivery_notes(world.assigned_case)
+        db.session.commit()
     moved = api("PATCH", case, {"stage": "notice"})
     assert moved.status_code == 200 and moved.json["stage"] == "notice"
 

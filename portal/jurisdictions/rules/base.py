@@ -179,7 +179,14 @@ def evaluate(facts: CaseFacts, stage: str) -> list[Finding]:
         if item.applies(facts.jurisdiction, stage)
         for finding in item.check(facts)
     ]
-    return sorted(found, key=lambda finding: (finding.severity != "blocker", finding.rule))
+    return sorted(found, key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[bool, str, int]:
+    """Blockers first, then by rule id read as letter and number (R2 before R10)."""
+    digits = "".join(char for char in finding.rule if char.isdigit())
+    letters = "".join(char for char in finding.rule if not char.isdigit())
+    return finding.severity != "blocker", letters, int(digits or 0)
 
 
 def readiness(facts: CaseFacts) -> dict[str, dict]:
