@@ -21,8 +21,9 @@ from ..extensions import db
 from ..security import Permission, permission_required
 from . import pending
 from .forms import ImportCancelForm, ImportConfirmForm, ImportUploadForm
+from .kinds import KINDS, columns_of
 from .report import ImportReport
-from .services import KINDS, columns_of, run_import
+from .services import run_import
 from .tables import Limits, read_limited
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")

@@ -24,11 +24,11 @@ from portal.evidence.intake import Inspection, inspect
 from portal.evidence.rendition import (
     Rendition,
     RenditionFailed,
-    html_to_text,
     preflight,
     render,
 )
 from portal.office import ConversionFailed, OfficeConverter, OfficeUnavailable
+from portal.pdf.mail import html_to_text
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 GOOD = RESOURCES / "good"
@@ -303,6 +303,22 @@ def test_sixteen_bit_grey_keeps_its_gradient(tmp_path):
         pixels = pikepdf.PdfImage(image).as_pil_image()
     assert pixels.mode == "L"
     assert pixels.getpixel((0, 0)) < 5 and pixels.getpixel((255, 0)) > 250
+
+
+def test_heic_photo_renders_to_one_page(tmp_path):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # for saving here; ``render`` registers it for reading
+    photo = Image.new("RGB", (64, 48), (200, 30, 30))
+    ImageDraw.Draw(photo).rectangle((8, 8, 56, 40), fill=(20, 40, 220))
+    out = io.BytesIO()
+    photo.save(out, "HEIF")
+    data = out.getvalue()
+    rendition = render(data, Inspection(media_type=intake.HEIC, extension=".heic", size=len(data)))
+    assert rendition.pages == 1
+    check_clean(rendition.pdf, tmp_path)
+    assert [(w, h) for w, h, _, _ in images_with_dpi(rendition.pdf)] == [(64, 48)]
+    assert page_sizes(rendition.pdf) == [pytest.approx((A4[1], A4[0]), abs=0.01)]  # landscape
 
 
 # -- office documents through LibreOffice --------------------------------------------------------

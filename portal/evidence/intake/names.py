@@ -1,0 +1,82 @@
+"""Size and name: the upload's bytes, read up to a cap, and the file name it may be shown under."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import BinaryIO
+
+from .base import DEFAULT_LIMITS, MB, Limits, UploadRejected, _human_size
+
+
+def read_upload(source: bytes | bytearray | BinaryIO, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The upload's bytes; a stream is read from where it stands, never past ``max_bytes + 1``.
+
+    :raises UploadRejected: 413 ``too_large`` over ``limits.max_bytes``, 400 ``empty``.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        parts, remaining = [], limits.max_bytes + 1
+        while remaining > 0:
+            chunk = source.read(min(remaining, MB))
+            if not chunk:
+                break
+            parts.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(parts)
+    if len(data) > limits.max_bytes:
+        raise UploadRejected(
+            413,
+            "too_large",
+            f"This file is larger than the {_human_size(limits.max_bytes)} limit. "
+            "Please upload a smaller file, for example by splitting it or scanning at a lower "
+            "resolution.",
+        )
+    if not data:
+        raise UploadRejected(
+            400, "empty", "This file is empty. Please check the file and upload it again."
+        )
+    return data
+
+
+#: Invisible characters that reorder text, as in ``invoice<U+202E>fdp.exe`` shown as ``…exe.pdf``.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _bad_filename(message: str) -> UploadRejected:
+    return UploadRejected(400, "bad_filename", message)
+
+
+def safe_filename(name: str) -> str:
+    """The NFC-normalised, trimmed file name, for display and download only (storage uses the hash).
+
+    :raises UploadRejected: 400 ``bad_filename`` for folder parts, control or line-break
+        characters, an empty name or one over 255 bytes in UTF-8.
+    """
+    if not isinstance(name, str):
+        raise _bad_filename("The file has no name. Please give it a name and upload it again.")
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise _bad_filename(
+                "The file name contains control characters or line breaks. "
+                "Please rename the file and upload it again."
+            )
+    if "/" in name or "\\" in name:
+        raise _bad_filename(
+            "The file name must not contain folder names or slashes (/ or \\). "
+            "Please upload the file under its own name only."
+        )
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise _bad_filename("The file has no name. Please give it a name and upload it again.")
+    if cleaned in (".", ".."):
+        raise _bad_filename(
+            "The file name must not refer to a folder. Please rename the file and upload it again."
+        )
+    if len(cleaned.encode("utf-8")) > 255:
+        raise _bad_filename(
+            "The file name is too long (over 255 bytes). Please shorten it and upload it again."
+        )
+    return cleaned

@@ -1,0 +1,69 @@
+"""Preflight: what in a PDF a filing bundle must not contain."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+from .base import font_embedded, text_value, walk
+
+
+def preflight(pdf: bytes) -> list[str]:
+    """What in ``pdf`` a filing bundle must not contain; an empty list when it is clean.
+
+    Each problem is reported once: ``encrypted``, ``OpenAction``, ``additional actions``,
+    ``JavaScript``, ``Launch action``, ``form action``, ``embedded file``, ``XFA``,
+    ``multimedia``, ``fonts not embedded``.
+    """
+    problems: list[str] = []
+
+    def found(problem: str) -> None:
+        if problem not in problems:
+            problems.append(problem)
+
+    try:
+        document = pikepdf.open(io.BytesIO(pdf))
+    except pikepdf.PasswordError:
+        return ["encrypted"]
+    with document:
+        if document.is_encrypted:
+            found("encrypted")
+        root = document.Root
+        if "/OpenAction" in root:
+            found("OpenAction")
+        names = root.get("/Names")
+        if isinstance(names, pikepdf.Dictionary):
+            if "/JavaScript" in names:
+                found("JavaScript")
+            if "/EmbeddedFiles" in names:
+                found("embedded file")
+        form = root.get("/AcroForm")
+        if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
+            found("XFA")
+        for obj in walk(document.trailer):
+            _preflight_object(obj, found)
+    return problems
+
+
+def _preflight_object(obj: pikepdf.Dictionary, found) -> None:
+    kind = obj.get("/S")
+    if "/JS" in obj or kind == "/JavaScript":
+        found("JavaScript")
+    elif kind == "/Launch":
+        found("Launch action")
+    elif kind in ("/ImportData", "/SubmitForm", "/ResetForm"):
+        found("form action")
+    elif kind == "/URI" and text_value(obj.get("/URI")).strip().lower().startswith("javascript:"):
+        found("JavaScript")
+    if "/AA" in obj:
+        found("additional actions")
+    if "/EF" in obj or obj.get("/Type") == "/EmbeddedFile":
+        found("embedded file")
+    subtype = obj.get("/Subtype")
+    if subtype == "/FileAttachment":
+        found("embedded file")
+    elif subtype in ("/Sound", "/Movie", "/Screen", "/RichMedia", "/3D"):
+        found("multimedia")
+    if obj.get("/Type") == "/Font" and not font_embedded(obj):
+        found("fonts not embedded")
