@@ -51,12 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .audit import bp as audit_bp
     from .cases import bp as cases_bp
+    from .evidence.views import bp as evidence_bp
     from .imports import bp as imports_bp
     from .ledger.views import bp as ledger_bp
     from .main import bp as main_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp, ledger_bp, imports_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(evidence_bp)
 
     from .api import init_api
 

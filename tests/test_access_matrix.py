@@ -197,6 +197,12 @@ MATRIX = [
         "/api/v1/evidence/{other_evidence}/pdf",
         api(lawyer="404"),
     ),
+    Row("evidence.upload", "POST", "/cases/{assigned_case}/evidence", signed_in(lawyer="403")),
+    Row("evidence.upload", "POST", "/cases/{other_case}/evidence", signed_in(lawyer="403")),
+    Row("evidence.original", "GET", "/evidence/{assigned_evidence}/file", signed_in()),
+    Row("evidence.original", "GET", "/evidence/{other_evidence}/file", signed_in(lawyer="404")),
+    Row("evidence.exhibit", "GET", "/evidence/{assigned_evidence}/pdf", signed_in()),
+    Row("evidence.exhibit", "GET", "/evidence/{other_evidence}/pdf", signed_in(lawyer="404")),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
 ]
 

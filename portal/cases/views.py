@@ -1,4 +1,5 @@
-"""Case list and case page: the claim, the ladder, status, next action and the timeline."""
+"""Case list and case page: the claim, the ladder, readiness, evidence, status, next action and
+the timeline."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ from wtforms import SelectChoice
 from ..accounts.models import User
 from ..accounts.views import current_actor
 from ..domain import DomainError
+from ..evidence import intake
+from ..evidence.forms import upload_form as evidence_upload_form
+from ..evidence.models import Evidence
+from ..evidence.services import limits as evidence_limits
 from ..extensions import db
 from ..forms import populate_errors
 from ..jurisdictions.interest import pct
 from ..ledger.models import Debtor, Jurisdiction
 from ..ledger.views import money_filter
-from ..security import Permission, Role, permission_required
+from ..security import Permission, Role, has_permission, permission_required
 from . import policy, services
 from .claims import CaseClaim, build_claim, build_claims
 from .event_schemas import load_event
@@ -38,6 +43,7 @@ from .forms import (
 )
 from .models import Case, CaseEvent, CaseStatus, EventType, Outcome, Stage
 from .present import case_payload, effective_next_action
+from .readiness import readiness_many
 from .timeline import describe, promise_states, reconciliation_state
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -108,6 +114,7 @@ def index():
         "cases/index.html",
         cases=cases,
         claims={case.id: summarise(case, claim) for case, claim in _claims(cases)},
+        readiness=_readiness_badges(cases),
         filters=filters,
         stages=list(Stage),
         statuses=list(CaseStatus),
@@ -145,6 +152,30 @@ def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
     }
 
 
+def _readiness_badges(cases: list[Case]) -> dict[int, dict[str, Any]]:
+    """Per case: blockers and warnings before its next stage (its own stage at the top of the
+    ladder), from one batched completeness check of the listed cases."""
+    if not cases:
+        return {}
+    ladder = list(Stage)
+    states = readiness_many(cases)
+    badges = {}
+    for case in cases:
+        index = ladder.index(case.stage)
+        target = ladder[min(index + 1, len(ladder) - 1)]
+        findings = states[case.id][target.value]["findings"]
+        blockers = [finding for finding in findings if finding.severity == "blocker"]
+        warnings = [finding for finding in findings if finding.severity != "blocker"]
+        badges[case.id] = {
+            "stage": target,
+            "blockers": len(blockers),
+            "warnings": len(warnings),
+            "title": "; ".join(f"{finding.rule}: {finding.message}" for finding in findings[:8])
+            + (" …" if len(findings) > 8 else ""),
+        }
+    return badges
+
+
 def _legal_users() -> list[User]:
     return list(db.session.scalars(select(User).where(User.role == Role.LEGAL).order_by(User.name)))
 
@@ -163,7 +194,7 @@ def _as_of() -> dt.date | None:
         return None
 
 
-def _render_case(case: Case, status: int = 200, **forms: Any):
+def render_case(case: Case, status: int = 200, **forms: Any):
     """The case page; ``forms`` carries a submitted form back with its errors."""
     as_of = _as_of()
     claim = build_claim(case, as_of)
@@ -191,6 +222,10 @@ def _render_case(case: Case, status: int = 200, **forms: Any):
         forms.setdefault("stage_form", StageForm(formdata=None))
     if policy.can_assign_lawyer(current_user, case):
         forms.setdefault("assign_form", _assign_form(case, submitted=False))
+    if policy.can_view_case(current_user, case) and has_permission(
+        current_user, Permission.UPLOAD_EVIDENCE
+    ):
+        forms.setdefault("upload_form", evidence_upload_form(case))
     ladder = list(Stage)
     index = ladder.index(case.stage)
     interest = claim.interest or {}
@@ -215,8 +250,44 @@ def _render_case(case: Case, status: int = 200, **forms: Any):
         event_types=list(EventType),
         dispatch_documents=DISPATCH_DOCUMENTS,
         as_of_given=as_of is not None,
+        evidence=_evidence(case),
+        upload_limit=evidence_limits().max_bytes,
+        allowed_files=intake.ALLOWED_DESCRIPTION,
+        file_types={media: ext.lstrip(".").upper() for media, ext in intake.EXTENSIONS.items()},
+        checklist=_checklist(payload["readiness"]),
         **forms,
     ), status
+
+
+def _evidence(case: Case) -> list[Evidence]:
+    """The case's evidence with its invoices, oldest first (one query for the links)."""
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(Evidence.case_id == case.id)
+            .options(selectinload(Evidence.invoices))
+            .order_by(Evidence.id)
+        )
+    )
+
+
+def _checklist(readiness: dict[str, dict]) -> list[dict[str, Any]]:
+    """Every stage's findings split into blockers and warnings (blockers are listed first)."""
+    checklist = []
+    for stage in Stage:
+        state = readiness.get(stage.value)
+        if state is None:
+            continue
+        findings = state["findings"]
+        checklist.append(
+            {
+                "stage": stage,
+                "ready": state["ready"],
+                "blockers": [item for item in findings if item["severity"] == "blocker"],
+                "warnings": [item for item in findings if item["severity"] != "blocker"],
+            }
+        )
+    return checklist
 
 
 PROMISE_COLOURS = {"kept": "success", "broken": "danger", "pending": "secondary"}
@@ -233,7 +304,7 @@ RECONCILIATION_COLOURS = {
 def show(case_id: int):
     """One case: parties, ladder, claim with interest and limitation, timeline."""
     case = policy.get_case_or_404(current_user, case_id)
-    return _render_case(case)
+    return render_case(case)
 
 
 def _back(case_id: int, anchor: str | None = None):
@@ -324,7 +395,7 @@ def set_status(case_id: int):
             db.session.commit()
             flash(f"{case.reference}: status {case.status.value.replace('_', ' ')}.", "success")
             return _back(case_id)
-    return _render_case(case, 422, status_form=form)
+    return render_case(case, 422, status_form=form)
 
 
 @bp.post("/<int:case_id>/next-action")
@@ -340,7 +411,7 @@ def set_next_action(case_id: int):
         db.session.commit()
         flash(f"{case.reference}: next action saved.", "success")
         return _back(case_id)
-    return _render_case(case, 422, next_form=form)
+    return render_case(case, 422, next_form=form)
 
 
 def _event_form(case: Case, submitted: bool = False) -> EventForm:
@@ -386,7 +457,7 @@ def add_event(case_id: int):
                 return _back(case_id, "timeline")
     if not form.form_errors and not any(field.errors for field in form):
         form.form_errors.append("The event could not be recorded.")
-    return _render_case(case, 422, event_form=form)
+    return render_case(case, 422, event_form=form)
 
 
 # --- counsel ---------------------------------------------------------------------------------

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..cases.models import Case
 from ..db import Money, TimestampMixin, str_enum
 from ..extensions import db
 from ..ledger.models import Invoice
+
+if TYPE_CHECKING:  # the cases package imports evidence for its readiness checks
+    from ..cases.models import Case
 
 
 class EvidenceKind(enum.StrEnum):
@@ -96,7 +99,7 @@ class Evidence(TimestampMixin, db.Model):
     rendition_error: Mapped[str | None] = mapped_column(Text)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship("Case")
     invoices: Mapped[list[Invoice]] = relationship(secondary=evidence_invoice)
     uploaded_by: Mapped[User | None] = relationship()
     parent: Mapped[Evidence | None] = relationship(remote_side=[id], foreign_keys=[parent_id])

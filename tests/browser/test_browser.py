@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from playwright.sync_api import (
     Request,
     Response,
     Route,
+    expect,
     sync_playwright,
 )
 from playwright.sync_api import Error as PlaywrightError
@@ -460,3 +462,108 @@ def test_aging_chart_draws_and_the_event_form_shows_the_chosen_fields(
     assert "Promise to pay GBP 750.00 by 2099-01-31" in timeline.inner_text()
     assert timeline.locator(".badge", has_text="pending").is_visible()
     assert f"recorded on {assigned}" in page.get_by_role("alert").first.inner_text()
+
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def test_evidence_upload_reports_each_file_and_the_table_shows_them(
+    visit: Visit, app: Flask, world: World, tmp_path: Path
+):
+    page = visit.page
+    sign_in(visit, World.EMAILS["finance"])
+    page.goto(f"/cases/{world.assigned_case}")
+    form = page.locator("#evidence-upload")
+    assert form.is_visible()
+    form.get_by_label("Kind of document").select_option("delivery_note")
+    form.get_by_label("INV-I-1", exact=True).check()
+    form.get_by_label("Document date").fill("2025-01-08")
+    form.get_by_label("Signed by the debtor").select_option("yes")
+    form.get_by_label("Source").fill("debtor")
+
+    # A file dropped on the zone lands in the file input.
+    dropped = page.evaluate(
+        """() => {
+          const zone = document.querySelector("[data-dropzone]");
+          const transfer = new DataTransfer();
+          transfer.items.add(new File(["dropped"], "dropped.txt", { type: "text/plain" }));
+          zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true,
+                                                         cancelable: true }));
+          const active = zone.classList.contains("dropzone-active");
+          zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true,
+                                                     cancelable: true }));
+          const input = document.getElementById("evidence-file");
+          return [active, zone.classList.contains("dropzone-active"),
+                  Array.from(input.files, (file) => file.name)];
+        }"""
+    )
+    assert dropped == [True, False, ["dropped.txt"]]
+
+    # Two good files and one that is HTML named .pdf, chosen in the input (replacing the drop).
+    page.set_input_files(
+        "#evidence-file",
+        [
+            RESOURCES / "good" / "two-pages.pdf",
+            RESOURCES / "good" / "scan.png",
+            RESOURCES / "corpus" / "delivery.pdf",
+        ],
+    )
+    with page.expect_response(
+        lambda r: (
+            urlsplit(r.url).path.endswith("/evidence")
+            and "delivery.pdf" in (r.request.post_data_buffer or b"").decode("latin-1")
+        )
+    ) as refused:
+        form.get_by_role("button", name="Upload", exact=True).click()
+    # One request per file, answered in JSON.
+    assert 400 <= refused.value.status < 500
+    assert refused.value.json()["error"]["name"] == "delivery.pdf"
+    results = form.locator(".upload-item[data-result]")
+    expect(results).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(form.locator("[data-upload-done]")).to_be_visible()
+
+    rows = {item.locator(".upload-name").inner_text(): item for item in results.all()}
+    assert set(rows) == {"two-pages.pdf", "scan.png", "delivery.pdf"}
+    for name in ("two-pages.pdf", "scan.png"):
+        assert rows[name].get_attribute("data-result") == "stored"
+        assert re.fullmatch(r"stored as #\d+", rows[name].locator(".upload-status").inner_text())
+    refusal = rows["delivery.pdf"].locator(".upload-status")
+    assert rows["delivery.pdf"].get_attribute("data-result") == "refused"
+    assert "web page or other markup" in refusal.inner_text()
+    assert refusal.evaluate("(el) => getComputedStyle(el).color") == "rgb(220, 53, 69)", "red"
+    # Every bar reached 100 %: the request body was sent in full (the bars animate their width).
+    for item in rows.values():
+        assert item.locator(".progress").get_attribute("aria-valuenow") == "100"
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll(".upload-item .progress")).every(
+             (track) => Math.abs(track.firstElementChild.getBoundingClientRect().width
+                                 - track.getBoundingClientRect().width) < 1)"""
+    )
+    colour = (
+        rows["delivery.pdf"]
+        .locator(".progress-bar")
+        .evaluate("(el) => getComputedStyle(el).backgroundColor")
+    )
+    assert colour == "rgb(220, 53, 69)"
+
+    shot = tmp_path / "evidence-upload.png"
+    form.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # The page reloads on request and the table lists the two stored files with their fields.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Reload to see the checklist").click()
+    assert form.locator("[data-upload-done]").is_hidden()
+    assert form.locator(".upload-item").count() == 0
+    table = page.locator("#evidence-table")
+    names = [name.strip() for name in table.locator("tbody .evidence-name").all_inner_texts()]
+    assert any(name.startswith("two-pages.pdf") for name in names)
+    assert any(name.startswith("scan.png") for name in names)
+    assert not any(name.startswith("delivery.pdf") for name in names)
+    stored = table.locator("tbody tr", has_text="two-pages.pdf")
+    assert "2025-01-08" in stored.inner_text() and "INV-I-1" in stored.inner_text()
+    assert stored.locator(".rendition-status").inner_text() == "done"
+    assert stored.get_by_role("link", name=re.compile("Download the original")).is_visible()
+    # The checklist is on the page, with the next stage's findings or its green light.
+    assert page.locator("#checklist-next").inner_text().startswith("Before notice:")
+    page.screenshot(path=str(tmp_path / "case-page.png"), full_page=True)
