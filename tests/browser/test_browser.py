@@ -52,7 +52,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 #: Fail fast: every page here is local and small.
-TIMEOUT_MS = 10_000
+#: Generous: CI machines have two cores and other jobs; a real hang still fails.
+TIMEOUT_MS = 30_000
 
 log = logging.getLogger(__name__)
 
