@@ -127,6 +127,13 @@ def resolve_creditor(code: str | None) -> CreditorEntity:
     raise ValidationFailed(message, fields={"creditor": [message]})
 
 
+def _reallocate(key: tuple[int, str], old_key: tuple[int, str] | None) -> None:
+    """Re-run allocation for the ledger touched, and for the one left if debtor/currency moved."""
+    reallocate(*key)
+    if old_key and old_key != key:
+        reallocate(*old_key)
+
+
 def upsert_debtor(actor: Actor, external_id: str, data: Mapping[str, Any]) -> tuple[Debtor, bool]:
     """Create or update a debtor; ``(debtor, created)``."""
     values = {name: data.get(name) or None for name in DEBTOR_FIELDS}
@@ -175,9 +182,7 @@ def upsert_invoice(
         actor, Invoice, "invoice", external_id, values, INVOICE_FIELDS, existing
     )
     if changed and allocate:
-        reallocate(debtor.id, invoice.currency)
-        if old_key and old_key != (debtor.id, invoice.currency):
-            reallocate(*old_key)
+        _reallocate((debtor.id, invoice.currency), old_key)
     return invoice, created
 
 
@@ -205,9 +210,7 @@ def upsert_payment(
         actor, Payment, "payment", external_id, values, PAYMENT_FIELDS, existing
     )
     if changed and allocate:
-        reallocate(debtor.id, payment.currency)
-        if old_key and old_key != (debtor.id, payment.currency):
-            reallocate(*old_key)
+        _reallocate((debtor.id, payment.currency), old_key)
     return payment, created
 
 
