@@ -18,6 +18,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..cases.models import Case
+from ..money import CURRENCIES
 from .models import EvidenceKind
 
 #: The shared fields sent with every file (``invoices`` aside).
@@ -30,6 +31,9 @@ FIELD_NAMES = (
     "source",
     "proves",
     "description",
+    "signer",
+    "amount",
+    "currency",
 )
 #: Yes / no / unknown, as ``parse_flag`` reads them.
 FLAG_CHOICES = [SelectChoice("", "Unknown"), SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -65,6 +69,19 @@ class EvidenceUploadForm(FlaskForm):
     )
     proves = TextAreaField("What it proves", id="evidence-proves")
     description = TextAreaField("Description", id="evidence-description")
+    signer = StringField(
+        "Signed by (name and position)",
+        render_kw={"placeholder": "e.g. J. Smith, warehouse manager"},
+        id="evidence-signer",
+    )
+    amount = StringField(
+        "Amount on the document", render_kw={"placeholder": "e.g. 1234.50"}, id="evidence-amount"
+    )
+    currency = SelectField(
+        "Currency",
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, code) for code in sorted(CURRENCIES)],
+        id="evidence-currency",
+    )
 
 
 def upload_fields(formdata: Mapping) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -436,3 +437,23 @@ def test_case_list_queries_stay_flat_with_evidence(app, as_role, world: World):
     page = client.get("/cases/")
     assert len(_rows(page)) == 30
     assert _count_queries(app, client, "/cases/") == with_two
+
+
+def test_signer_and_amount_are_recorded_from_the_page(app, as_role, world: World):
+    client = as_role("legal")
+    response = _post(
+        client,
+        world.assigned_case,
+        [("balance.txt", b"Balance confirmed: GBP 3,500.00")],
+        kind="reconciliation_confirmation",
+        signer="J. Smith, finance director",
+        amount="3500.00",
+        currency="GBP",
+    )
+    assert response.status_code == 303
+    item = _items(app, world.assigned_case)[-1]
+    assert (item.signer, item.amount, item.currency) == (
+        "J. Smith, finance director",
+        Decimal("3500.00"),
+        "GBP",
+    )
