@@ -188,6 +188,8 @@ def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
     page = visit.page
     if visit.path() != "/login":
         page.goto("/login")
+    # Landing elsewhere means the browser still holds a session cookie.
+    assert visit.path() == "/login", f"expected the sign-in page, got {page.url}"
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     with page.expect_response(
@@ -304,6 +306,9 @@ def test_case_list_sorts_and_users_list_filters(visit: Visit, app: Flask, world:
     assert column(visit, "cases-table", 1) == [second]
 
     # Users page (admin): the filter box hides rows as one types.
+    # Leave the page first: a response still in flight (a permanent session is refreshed on
+    # every response) would otherwise set the session cookie again after it was cleared.
+    page.goto("about:blank")
     page.context.clear_cookies()
     sign_in(visit, World.EMAILS["admin"])
     page.goto("/admin/users")
