@@ -160,14 +160,19 @@ def case_readiness(
     return result
 
 
-def readiness_many(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[int, dict]:
-    """Readiness of many cases (lists, dashboards, bulk checks) in batched queries."""
+def readiness_many(
+    cases: Sequence[Case],
+    as_of: dt.date | None = None,
+    claims: dict[int, CaseClaim] | None = None,
+) -> dict[int, dict]:
+    """Readiness of many cases (lists, dashboards, bulk checks) in batched queries; pass the
+    ``claims`` a caller already built for these cases so they are not built twice."""
     loaded = db.session.scalars(
         select(Case)
         .where(Case.id.in_([case.id for case in cases]))
         .options(selectinload(Case.debtor), selectinload(Case.lawyer))
     ).all()
-    facts = build_facts(loaded, as_of)
+    facts = build_facts(loaded, as_of, claims)
     return {case_id: evaluate_all(item) for case_id, item in facts.items()}
 
 

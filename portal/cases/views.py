@@ -110,11 +110,12 @@ def index():
         .offset((page - 1) * PER_PAGE)
     ).all()
     staff = current_user.role is not Role.LAWYER
+    built = build_claims(cases)
     return render_template(
         "cases/index.html",
         cases=cases,
-        claims={case.id: summarise(case, claim) for case, claim in _claims(cases)},
-        readiness=_readiness_badges(cases),
+        claims={case.id: summarise(case, built[case.id]) for case in cases},
+        readiness=_readiness_badges(cases, built),
         filters=filters,
         stages=list(Stage),
         statuses=list(CaseStatus),
@@ -127,11 +128,6 @@ def index():
         pages=pages,
         total=total,
     )
-
-
-def _claims(cases: list[Case]) -> list[tuple[Case, CaseClaim]]:
-    built = build_claims(cases)
-    return [(case, built[case.id]) for case in cases]
 
 
 def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
@@ -152,13 +148,13 @@ def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
     }
 
 
-def _readiness_badges(cases: list[Case]) -> dict[int, dict[str, Any]]:
+def _readiness_badges(cases: list[Case], claims: dict[int, CaseClaim]) -> dict[int, dict[str, Any]]:
     """Per case: blockers and warnings before its next stage (its own stage at the top of the
     ladder), from one batched completeness check of the listed cases."""
     if not cases:
         return {}
     ladder = list(Stage)
-    states = readiness_many(cases)
+    states = readiness_many(cases, claims=claims)
     badges = {}
     for case in cases:
         index = ladder.index(case.stage)
