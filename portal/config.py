@@ -45,6 +45,17 @@ PROXY_FIX = 0
 #: Largest request body accepted (uploads arrive in later issues; default 50 MB per file).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+#: Seconds one LibreOffice run (a batch of conversions) may take before it is killed.
+OFFICE_TIMEOUT = 120
+#: Documents per LibreOffice process in bulk generation (each process costs a start, ~1.3 s).
+DOCUMENT_BATCH_SIZE = 100
+#: LibreOffice processes a bulk job runs side by side; None = one per core, at most four.
+OFFICE_PROCESSES = None
+#: Largest edited DOCX accepted back as a new version.
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+#: Where the templates are; None = ``doc_templates/`` beside the code.
+DOC_TEMPLATES_DIR = None
+
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
 API_TITLE = "Arrears Portal API"

@@ -41,7 +41,8 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,11 @@ _SETTINGS = (
 
 #: Variables passed through to LibreOffice; everything else (proxies, credentials, display,
 #: the caller's HOME and TMPDIR) stays behind.
+#: Fewest files a parallel run is given: below this, one process converts them faster than
+#: two starts would.
+MIN_SHARED_BATCH = 10
+#: How often a running batch is looked at for new PDFs (progress) and its timeout.
+_POLL_SECONDS = 0.5
 _PASSED_ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "TZ")
 
 _UNSHARE = ("unshare", "--net", "--map-root-user")
@@ -221,8 +227,10 @@ class OfficeConverter:
         ``libreoffice`` on ``PATH``.
     :param timeout: seconds one LibreOffice run (a batch, or one retried file) may take before
         its process group is killed.
-    :param batch_size: files per LibreOffice process; more inputs make more runs, one after
-        the other.
+    :param batch_size: files per LibreOffice process at most; more inputs make more runs.
+    :param processes: LibreOffice processes run at the same time (each with its own profile);
+        with more than one, a large input is split evenly among them (never into batches of
+        fewer than ``MIN_SHARED_BATCH`` files, since each start costs about a second).
     :param isolate_network: run LibreOffice in a new network namespace (``unshare``). ``None``:
         when ``unshare`` works on this machine; ``True``: always (``OfficeUnavailable`` if it
         cannot); ``False``: never (the profile settings still keep it off the network).
@@ -235,6 +243,7 @@ class OfficeConverter:
         timeout: float = 120,
         *,
         batch_size: int = 20,
+        processes: int = 1,
         isolate_network: bool | None = None,
         temp_dir: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -248,6 +257,7 @@ class OfficeConverter:
         self._configured = soffice
         self.timeout = float(timeout)
         self.batch_size = batch_size
+        self.processes = max(1, processes)
         self.isolate_network = isolate_network
         self.temp_dir = os.fspath(temp_dir) if temp_dir is not None else None
         #: LibreOffice processes started by this converter (tests and metrics read it).
@@ -273,10 +283,16 @@ class OfficeConverter:
             raise ConversionFailed(name, result.error or "no PDF was produced")
         return result.pdf
 
-    def convert_many(self, inputs: Sequence[tuple[str, bytes]]) -> list[ConversionResult]:
+    def convert_many(
+        self,
+        inputs: Sequence[tuple[str, bytes]],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> list[ConversionResult]:
         """PDFs of many documents, one result per input in the same order.
 
         ``name`` is only echoed back (for messages); files are written under server-made names.
+        ``on_progress(done, total)`` is called as PDFs appear (about twice a second while a
+        batch runs) and once at the end.
 
         :raises OfficeUnavailable: no LibreOffice.
         """
@@ -303,15 +319,59 @@ class OfficeConverter:
 
             pending = list(files)
             failures: dict[int, str] = {}
-            for start in range(0, len(pending), self.batch_size):
-                batch = pending[start : start + self.batch_size]
-                outcome = self._run(soffice, prefix, root, [files[i] for i in batch])
-                for index in batch:
-                    pdf = outcome.pdfs.get(files[index].stem)
-                    if pdf is not None:
-                        results[index] = ConversionResult(inputs[index][0], pdf, None, 1)
-                    else:
-                        failures[index] = outcome.error
+            total = len(inputs)
+            lock = threading.Lock()
+            # Files finished (converted or not) before the running batches, and what each
+            # running batch has produced so far.
+            progress = {"finished": len(inputs) - len(pending), "running": {}}
+
+            def done_so_far() -> int:
+                with lock:
+                    return min(progress["finished"] + sum(progress["running"].values()), total)
+
+            def reporter(key: int, *, call: bool) -> Callable[[int], None]:
+                def report(produced: int) -> None:
+                    with lock:
+                        progress["running"][key] = produced
+                    if call and on_progress is not None:
+                        on_progress(done_so_far(), total)
+
+                return report
+
+            def run_batch(key: int, batch: list[int], *, call: bool) -> None:
+                outcome = self._run(
+                    soffice, prefix, root, [files[i] for i in batch], reporter(key, call=call)
+                )
+                with lock:
+                    progress["running"].pop(key, None)
+                    progress["finished"] += len(batch)
+                    for index in batch:
+                        pdf = outcome.pdfs.get(files[index].stem)
+                        if pdf is not None:
+                            results[index] = ConversionResult(inputs[index][0], pdf, None, 1)
+                        else:
+                            failures[index] = outcome.error
+
+            size = self._batch_size(len(pending))
+            batches = [pending[start : start + size] for start in range(0, len(pending), size)]
+            if self.processes == 1 or len(batches) == 1:
+                for key, batch in enumerate(batches):
+                    run_batch(key, batch, call=True)
+            else:
+                # Progress is reported from this thread only: callers may touch their own
+                # thread-bound state (a database session) in the callback.
+                with ThreadPoolExecutor(self.processes, thread_name_prefix="soffice") as pool:
+                    futures = [
+                        pool.submit(run_batch, key, batch, call=False)
+                        for key, batch in enumerate(batches)
+                    ]
+                    pending_futures = set(futures)
+                    while pending_futures:
+                        _, pending_futures = wait(pending_futures, timeout=_POLL_SECONDS)
+                        if on_progress is not None and pending_futures:
+                            on_progress(done_so_far(), total)
+                    for future in futures:
+                        future.result()
             for index, first_error in failures.items():
                 outcome = self._run(soffice, prefix, root, [files[index]])
                 pdf = outcome.pdfs.get(files[index].stem)
@@ -322,7 +382,16 @@ class OfficeConverter:
                     error = outcome.error
                     log.warning("office: %s failed twice: %s", files[index].name, error)
                     results[index] = ConversionResult(inputs[index][0], None, error, 2)
+        if on_progress is not None:
+            on_progress(total, total)
         return [results[index] for index in range(len(inputs))]
+
+    def _batch_size(self, count: int) -> int:
+        """Files per run: at most ``batch_size``; spread over the processes when there are
+        enough files for each to be worth a start."""
+        used = max(1, min(self.processes, count // MIN_SHARED_BATCH))
+        share = -(-count // used)  # ceiling
+        return max(1, min(self.batch_size, share))
 
     # -- one LibreOffice run ---------------------------------------------------------------------
 
@@ -345,7 +414,12 @@ class OfficeConverter:
         return ()
 
     def _run(
-        self, soffice: str, prefix: tuple[str, ...], root: Path, files: list[Path]
+        self,
+        soffice: str,
+        prefix: tuple[str, ...],
+        root: Path,
+        files: list[Path],
+        report: Callable[[int], None] | None = None,
     ) -> _RunOutcome:
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=root))
         profile, home, out_dir = run_dir / "profile", run_dir / "home", run_dir / "out"
@@ -381,24 +455,37 @@ class OfficeConverter:
         with self._launch_lock:
             self.launches += 1
         started = time.monotonic()
-        process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            cwd=run_dir,
-            start_new_session=True,
-        )
+        # Output goes to a file, not a pipe: a long batch must never block on a full pipe while
+        # we poll the output folder for progress.
+        log_path = run_dir / "soffice.log"
+        with open(log_path, "wb") as log_file:
+            process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                cwd=run_dir,
+                start_new_session=True,
+            )
         timed_out = False
+        deadline = started + self.timeout
         try:
-            output, _ = process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process.pid)
-            output, _ = process.communicate()
+            while True:
+                try:
+                    process.wait(timeout=_POLL_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        timed_out = True
+                        _kill_group(process.pid)
+                        process.wait()
+                        break
+                    if report is not None:
+                        report(sum(1 for _ in out_dir.glob("*.pdf")))
         finally:
             _kill_group(process.pid)  # helpers LibreOffice left behind
+        output = log_path.read_bytes()
         elapsed = time.monotonic() - started
         log.info(
             "office: %d file(s) in %.2f s, exit %s%s",

@@ -371,3 +371,60 @@ def test_batches_are_split_by_batch_size(tmp_path):
     runs = read_log(tmp_path)
     assert [sum(arg.endswith(".docx") for arg in run["args"]) for run in runs] == [2, 2, 1]
     assert converter.launches == 3
+
+
+WRITE_PDFS_SLOWLY = """
+for path in inputs:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    time.sleep(0.15)
+    with open(os.path.join(outdir, stem + '.pdf'), 'wb') as handle:
+        handle.write(b'%PDF-1.4\\n% ' + stem.encode() + b'\\n%%EOF\\n')
+"""
+
+
+def test_parallel_processes_split_the_batch_and_progress_only_grows(tmp_path):
+    converter = OfficeConverter(
+        soffice=str(fake_soffice(tmp_path, WRITE_PDFS_SLOWLY)),
+        isolate_network=False,
+        batch_size=100,
+        processes=2,
+    )
+    letter = (GOOD / "letter.docx").read_bytes()
+    seen: list[tuple[int, int]] = []
+    threads: set[int] = set()
+
+    def on_progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        threads.add(threading.get_ident())
+
+    results = converter.convert_many([(f"{n}.docx", letter) for n in range(30)], on_progress)
+    # Reported on the caller's thread only (callers touch thread-bound database sessions).
+    assert threads == {threading.get_ident()}
+    assert converter.launches == 2
+    runs = read_log(tmp_path)
+    assert sorted(len(run["args"]) for run in runs) == sorted(len(runs[0]["args"]) for _ in runs)
+    # Each result is its own file's PDF, whichever process made it.
+    assert [result.pdf for result in results] == [
+        b"%PDF-1.4\n% " + f"{n + 1:04d}".encode() + b"\n%%EOF\n" for n in range(30)
+    ]
+    done = [pair[0] for pair in seen]
+    assert done == sorted(done) and done[-1] == 30 and len(set(done)) > 2
+    assert {pair[1] for pair in seen} == {30}
+
+
+def test_a_small_input_is_not_split(tmp_path):
+    converter = OfficeConverter(
+        soffice=str(fake_soffice(tmp_path, WRITE_PDFS)), isolate_network=False, processes=4
+    )
+    letter = (GOOD / "letter.docx").read_bytes()
+    converter.convert_many([(f"{n}.docx", letter) for n in range(12)])
+    assert converter.launches == 1  # below two batches of MIN_SHARED_BATCH
+
+
+@needs_libreoffice
+def test_two_real_processes_convert_a_batch(tmp_path):
+    converter = OfficeConverter(timeout=300, batch_size=100, processes=2)
+    letter = (GOOD / "letter.docx").read_bytes()
+    results = converter.convert_many([(f"{n}.docx", letter) for n in range(24)])
+    assert converter.launches == 2
+    assert all(result.ok and result.pdf.startswith(b"%PDF-") for result in results)

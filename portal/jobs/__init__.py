@@ -80,6 +80,6 @@ def describe_backend() -> str:
 @task()
 def ping(value: str) -> dict[str, str]:
     """A trivial job proving the wiring: echoes ``value`` and the database it saw."""
-    from .extensions import db
+    from ..extensions import db
 
     return {"echo": value, "database": db.engine.dialect.name}
