@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .audit import bp as audit_bp
     from .cases import bp as cases_bp
+    from .documents import bp as documents_bp
     from .evidence.views import bp as evidence_bp
     from .imports import bp as imports_bp
     from .ledger.views import bp as ledger_bp
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp, ledger_bp, imports_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(documents_bp)
 
     from .api import init_api
 

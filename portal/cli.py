@@ -38,7 +38,8 @@ def _read_password() -> str:
 @click.option("--password", help="Without it, the password is prompted for (or read from stdin).")
 @click.option("--firm", help="Law firm (lawyers).")
 @click.option("--licence", "licence", help="Practising licence number (lawyers).")
-def create_user_command(email, role, name, password, firm, licence) -> None:
+@click.option("--firm-address", help="The firm's postal address for its letterhead (lawyers).")
+def create_user_command(email, role, name, password, firm, licence, firm_address) -> None:
     """Create a user with a role; a duplicate e-mail fails."""
     from .accounts.services import create_user
 
@@ -53,6 +54,7 @@ def create_user_command(email, role, name, password, firm, licence) -> None:
             password=password,
             firm=firm,
             licence_number=licence,
+            firm_address=firm_address,
         )
     except DomainError as error:
         db.session.rollback()
@@ -243,9 +245,12 @@ def seed_demo_command() -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from .documents.cli import documents_cli, templates_cli
     from .imports.cli import import_cli
 
     app.cli.add_command(import_cli)
+    app.cli.add_command(templates_cli)
+    app.cli.add_command(documents_cli)
     for command in (
         users_cli,
         audit_cli,

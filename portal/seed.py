@@ -34,10 +34,16 @@ DEMO_USERS = [
     {"email": "finance@arrears-demo.example", "role": "finance", "name": "Frank Finance",
      "password": "demo-finance-pass"},
     {"email": "lawyer@arrears-demo.example", "role": "lawyer", "name": "Olivia Barrister",
-     "password": "demo-lawyer-pass", "firm": "Harcourt & Vale LLP", "licence_number": "SRA-612345"},
+     "password": "demo-lawyer-pass", "firm": "Harcourt & Vale LLP", "licence_number": "SRA-612345",
+     "firm_address": "12 Gray's Inn Square\nLondon WC1R 5JP"},
     {"email": "lawyer.cn@arrears-demo.example", "role": "lawyer", "name": "王律师 (Wang Lei)",
      "password": "demo-lawyer-pass", "firm": "北京金诚律师事务所",
-     "licence_number": "11101201810123456"},
+     "licence_number": "11101201810123456",
+     "firm_address": "北京市朝阳区建国门外大街1号国贸大厦A座20层"},
+    {"email": "lawyer.us@arrears-demo.example", "role": "lawyer", "name": "Daniel Okafor",
+     "password": "demo-lawyer-pass", "firm": "Okafor & Lindqvist LLC",
+     "licence_number": "ARDC 6312345",
+     "firm_address": "200 West Madison Street, Suite 1800\nChicago, IL 60606"},
 ]  # fmt: skip
 
 DEMO_CREDITORS = [
@@ -107,9 +113,9 @@ DEMO_CASES = [
     ("CN-0001", "DH-CN", "lawyer.cn@arrears-demo.example"),
     ("CN-0003", "DH-CN", None),
     ("EW-0001", "NWC-UK", "lawyer@arrears-demo.example"),
-    ("EW-0005", "NWC-UK", None),
+    ("EW-0005", "NWC-UK", "lawyer@arrears-demo.example"),
     ("EW-0003", "NWC-UK", "lawyer@arrears-demo.example"),
-    ("US-0002", "NWC-UK", None),
+    ("US-0002", "NWC-UK", "lawyer.us@arrears-demo.example"),
 ]
 
 
@@ -136,9 +142,13 @@ def seed_demo() -> SeedSummary:
         created={"users": 0, "creditors": 0, "debtors": 0, "cases": 0, "rates": 0}
     )
     for spec in DEMO_USERS:
-        if user_by_email(spec["email"]) is None:
+        existing_user = user_by_email(spec["email"])
+        if existing_user is None:
             create_user(actor, **spec)
             summary.created["users"] += 1
+        elif spec.get("firm_address") and not existing_user.firm_address:
+            # Demo data seeded before firm addresses existed gets them once.
+            existing_user.firm_address = spec["firm_address"]
         summary.users.append(
             {"role": spec["role"], "email": spec["email"], "password": spec["password"]}
         )

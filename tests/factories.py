@@ -12,14 +12,17 @@ from portal.accounts.services import create_token, hash_password
 from portal.audit.services import Actor
 from portal.cases.models import Case
 from portal.cases.services import open_case
+from portal.documents.models import Document, DocumentKind, DocumentSource, DocumentStatus
 from portal.evidence.models import EvidenceKind
 from portal.evidence.services import add_evidence
 from portal.extensions import db
+from portal.jobs.services import create_job
 from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction
 from portal.ledger.rates import make_row, set_rate
 from portal.ledger.services import save_creditor
 from portal.ledger.upserts import upsert_invoice
 from portal.security import Role
+from portal.storage import file_store
 
 PASSWORD = "correct horse battery staple"
 ACTOR = Actor(user=None, label="tests")
@@ -140,6 +143,9 @@ class World:
     admin_token_id: int
     assigned_evidence: int
     other_evidence: int
+    assigned_document: int
+    other_document: int
+    legal_job: int
 
     EMAILS = {
         "admin": "admin@tests.example",
@@ -181,6 +187,10 @@ def build_world() -> World:
                      {"kind": EvidenceKind.CORRESPONDENCE})
         for case in (assigned, other)
     ]  # fmt: skip
+    documents = [stored_document(case) for case in (assigned, other)]
+    job = create_job(
+        Actor(user=users["legal"]), "documents.bulk", "test job", {"cases": []}, total=0
+    )
     return World(
         admin=users["admin"].id,
         legal=users["legal"].id,
@@ -193,7 +203,38 @@ def build_world() -> World:
         admin_token_id=token.id,
         assigned_evidence=notes[0].id,
         other_evidence=notes[1].id,
+        assigned_document=documents[0].id,
+        other_document=documents[1].id,
+        legal_job=job.id,
     )
+
+
+def stored_document(case: Case, kind: str = "evidence_list") -> Document:
+    """A document row over placeholder bytes, for tests of access and listing only (the
+    generation tests make real ones through LibreOffice)."""
+    store = file_store()
+    docx_sha, _ = store.put(b"PK placeholder docx for " + case.reference.encode())
+    pdf_sha, _ = store.put(b"%PDF-1.4 placeholder for " + case.reference.encode())
+    document = Document(
+        case_id=case.id,
+        kind=DocumentKind(kind),
+        version=1,
+        status=DocumentStatus.DRAFT,
+        source=DocumentSource.GENERATED,
+        final=False,
+        reference=f"T-{case.id}",
+        template=f"{case.jurisdiction.value}/{kind}.docx",
+        template_sha256="0" * 64,
+        context={},
+        missing_fields=[],
+        docx_sha256=docx_sha,
+        pdf_sha256=pdf_sha,
+        pages=1,
+        document_date=dt.date(2026, 11, 23),
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
 
 
 def token_for(email: str) -> str:

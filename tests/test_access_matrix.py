@@ -43,6 +43,10 @@ def api(**expect: str) -> dict[str, str]:
 
 
 ADMIN_ONLY = signed_in(legal="403", finance="403", lawyer="403")
+GENERATE = signed_in(finance="403", lawyer="403")
+#: A job is its owner's (legal here) and the admins'; the test job has made no file yet.
+OWN_JOB = signed_in(finance="404", lawyer="404")
+OWN_JOB_FILE = signed_in(finance="404", lawyer="404", legal="404", admin="404")
 
 MATRIX = [
     Row("main.dashboard", "GET", "/", signed_in()),
@@ -203,6 +207,87 @@ MATRIX = [
     Row("evidence.original", "GET", "/evidence/{other_evidence}/file", signed_in(lawyer="404")),
     Row("evidence.exhibit", "GET", "/evidence/{assigned_evidence}/pdf", signed_in()),
     Row("evidence.exhibit", "GET", "/evidence/{other_evidence}/pdf", signed_in(lawyer="404")),
+    Row("documents.generate", "POST", "/cases/{assigned_case}/documents", GENERATE),
+    Row("documents.generate", "POST", "/cases/{other_case}/documents", GENERATE),
+    Row("documents.show", "GET", "/documents/{assigned_document}", signed_in()),
+    Row("documents.show", "GET", "/documents/{other_document}", signed_in(lawyer="404")),
+    Row("documents.pdf", "GET", "/documents/{assigned_document}/pdf", signed_in()),
+    Row("documents.pdf", "GET", "/documents/{other_document}/pdf", signed_in(lawyer="404")),
+    Row("documents.docx", "GET", "/documents/{assigned_document}/docx", signed_in()),
+    Row("documents.docx", "GET", "/documents/{other_document}/docx", signed_in(lawyer="404")),
+    Row("documents.upload", "POST", "/documents/{assigned_document}/upload", GENERATE),
+    Row("documents.upload", "POST", "/documents/{other_document}/upload", GENERATE),
+    Row("documents.bulk", "GET", "/documents/bulk", GENERATE),
+    Row("documents.bulk", "POST", "/documents/bulk", GENERATE),
+    Row("documents.job", "GET", "/jobs/{legal_job}", OWN_JOB),
+    Row("documents.job_download", "GET", "/jobs/{legal_job}/download", OWN_JOB_FILE),
+    Row("documents_api.CaseDocuments", "GET", "/api/v1/cases/{assigned_case}/documents", api()),
+    Row(
+        "documents_api.CaseDocuments",
+        "GET",
+        "/api/v1/cases/{other_case}/documents",
+        api(lawyer="404"),
+    ),
+    Row(
+        "documents_api.CaseDocuments",
+        "POST",
+        "/api/v1/cases/{assigned_case}/documents",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "documents_api.CaseDocuments",
+        "POST",
+        "/api/v1/cases/{other_case}/documents",
+        api(finance="403", lawyer="404"),
+    ),
+    Row("documents_api.DocumentItem", "GET", "/api/v1/documents/{assigned_document}", api()),
+    Row(
+        "documents_api.DocumentItem",
+        "GET",
+        "/api/v1/documents/{other_document}",
+        api(lawyer="404"),
+    ),
+    Row("documents_api.DocumentDocx", "GET", "/api/v1/documents/{assigned_document}/docx", api()),
+    Row(
+        "documents_api.DocumentDocx",
+        "GET",
+        "/api/v1/documents/{other_document}/docx",
+        api(lawyer="404"),
+    ),
+    Row(
+        "documents_api.DocumentDocx",
+        "POST",
+        "/api/v1/documents/{assigned_document}/docx",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "documents_api.DocumentDocx",
+        "POST",
+        "/api/v1/documents/{other_document}/docx",
+        api(finance="403", lawyer="404"),
+    ),
+    Row("documents_api.DocumentPdf", "GET", "/api/v1/documents/{assigned_document}/pdf", api()),
+    Row(
+        "documents_api.DocumentPdf",
+        "GET",
+        "/api/v1/documents/{other_document}/pdf",
+        api(lawyer="404"),
+    ),
+    Row(
+        "documents_api.BulkDocuments",
+        "POST",
+        "/api/v1/documents/bulk",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "documents_api.JobItem", "GET", "/api/v1/jobs/{legal_job}", api(finance="404", lawyer="404")
+    ),
+    Row(
+        "documents_api.JobOutput",
+        "GET",
+        "/api/v1/jobs/{legal_job}/output",
+        api(finance="404", lawyer="404", legal="404", admin="404"),
+    ),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
 ]
 

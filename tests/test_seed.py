@@ -18,14 +18,14 @@ def test_seed_demo_creates_everything_once(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "5 users, 2 creditors, 20 debtors, 6 cases" in first.output
+    assert "6 users, 2 creditors, 20 debtors, 6 cases" in first.output
     assert "invoices" in first.output and "rates" in first.output
     assert (
         "admin@arrears-demo.example" in first.output and "password: demo-admin-pass" in first.output
     )
     with app.app_context():
         roles = Counter(user.role.value for user in db.session.scalars(select(User)))
-        assert roles == {"admin": 1, "legal": 1, "finance": 1, "lawyer": 2}
+        assert roles == {"admin": 1, "legal": 1, "finance": 1, "lawyer": 3}
         jurisdictions = Counter(d.jurisdiction.value for d in db.session.scalars(select(Debtor)))
         assert set(jurisdictions) == {"cn", "ew", "us"} and sum(jurisdictions.values()) == 20
         assert db.session.scalar(select(db.func.count()).select_from(CreditorEntity)) == 2

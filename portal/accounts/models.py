@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import TimestampMixin, UTCDateTime, str_enum, utcnow
@@ -31,6 +31,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: External lawyers only: the law firm and the practising licence number.
     firm: Mapped[str | None] = mapped_column(String(200))
     licence_number: Mapped[str | None] = mapped_column(String(64))
+    #: The firm's postal address, printed on its letterhead.
+    firm_address: Mapped[str | None] = mapped_column(Text)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[ApiToken]] = relationship(

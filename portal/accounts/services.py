@@ -66,6 +66,7 @@ def create_user(
     password: str,
     firm: str | None = None,
     licence_number: str | None = None,
+    firm_address: str | None = None,
 ) -> User:
     """Create a user.
 
@@ -101,6 +102,7 @@ def create_user(
         password_hash=hash_password(password),
         firm=firm or None,
         licence_number=licence_number or None,
+        firm_address=(firm_address or "").strip() or None,
     )
     db.session.add(user)
     db.session.flush()
@@ -225,5 +227,6 @@ def _public_fields(user: User) -> dict[str, object]:
         "role": user.role,
         "firm": user.firm,
         "licence_number": user.licence_number,
+        "firm_address": user.firm_address,
         "active": user.active,
     }

@@ -31,6 +31,9 @@ class UserCreateForm(FlaskForm):
     licence_number = StringField(
         "Licence number (lawyers)", validators=[Optional(), Length(max=64)]
     )
+    firm_address = TextAreaField(
+        "Firm address (lawyers)", validators=[Optional(), Length(max=1000)]
+    )
 
 
 class CreditorForm(FlaskForm):

@@ -58,6 +58,7 @@ def new_user():
                 password=form.password.data,
                 firm=form.firm.data,
                 licence_number=form.licence_number.data,
+                firm_address=form.firm_address.data,
             )
         except DomainError as error:
             populate_errors(form, error)

@@ -31,11 +31,12 @@ def init_api(app: Flask) -> Api:
     )
     from ..imports.api import blp as imports_blp
     from .cases import blp as cases_blp
+    from .documents import blp as documents_blp
     from .evidence import blp as evidence_blp
     from .ledger import blp as ledger_blp
     from .views import blp as core_blp
 
-    for blp in (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp):
+    for blp in (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp, documents_blp):
         # Bearer tokens, not cookies, authenticate the API, so CSRF does not apply to it.
         csrf.exempt(blp)
         api.register_blueprint(blp)

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, request
+from flask_login import current_user
 
 from ..accounts.models import User
 from ..accounts.services import user_for_token
@@ -29,10 +30,14 @@ def api_actor() -> Actor:
     return Actor(user=g.api_user, ip=request.remote_addr)
 
 
-def token_required(permission: Permission | None = None) -> Callable[[F], F]:
+def token_required(
+    permission: Permission | None = None, *, allow_session: bool = False
+) -> Callable[[F], F]:
     """No or bad token → 401; token fine but the role lacks ``permission`` → 403.
 
-    Session cookies are deliberately ignored: only the ``Authorization`` header counts.
+    Session cookies are ignored — only the ``Authorization`` header counts — except on the
+    read-only routes marked ``allow_session`` that the portal's own pages poll (job progress):
+    a GET changes nothing, so a cookie carries no CSRF risk there.
     """
 
     def decorator(view: F) -> F:
@@ -40,6 +45,14 @@ def token_required(permission: Permission | None = None) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+            if (
+                user is None
+                and allow_session
+                and not scheme
+                and request.method == "GET"
+                and current_user.is_authenticated
+            ):
+                user = current_user._get_current_object()
             if user is None:
                 abort(401, description="A valid API token is required.")
             g.api_user = user

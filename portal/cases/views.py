@@ -222,6 +222,13 @@ def render_case(case: Case, status: int = 200, **forms: Any):
         current_user, Permission.UPLOAD_EVIDENCE
     ):
         forms.setdefault("upload_form", evidence_upload_form(case))
+    from ..documents.services import case_documents
+    from ..documents.views import STATUS_COLOURS, can_generate
+
+    if can_generate(case):
+        from ..documents.forms import GenerateForm
+
+        forms.setdefault("generate_form", GenerateForm(formdata=None))
     ladder = list(Stage)
     index = ladder.index(case.stage)
     interest = claim.interest or {}
@@ -251,6 +258,8 @@ def render_case(case: Case, status: int = 200, **forms: Any):
         allowed_files=intake.ALLOWED_DESCRIPTION,
         file_types={media: ext.lstrip(".").upper() for media, ext in intake.EXTENSIONS.items()},
         checklist=_checklist(payload["readiness"]),
+        documents=case_documents(case),
+        document_colours=STATUS_COLOURS,
         **forms,
     ), status
 

@@ -157,7 +157,9 @@ def visit(browser: Browser, live_server: str) -> Iterator[Visit]:
     state = Visit(page=page, base_url=live_server)
 
     def only_local(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname == "127.0.0.1":
+        url = urlsplit(request.url)
+        # Chromium's own PDF viewer (the document preview) loads chrome:// resources.
+        if url.hostname == "127.0.0.1" or url.scheme in ("chrome", "chrome-extension"):
             route.continue_()
         else:
             state.blocked.append(request.url)
@@ -573,3 +575,45 @@ def test_evidence_upload_reports_each_file_and_the_table_shows_them(
     # The checklist is on the page, with the next stage's findings or its green light.
     assert page.locator("#checklist-next").inner_text().startswith("Before notice:")
     page.screenshot(path=str(tmp_path / "case-page.png"), full_page=True)
+
+
+def test_generate_a_letter_then_bulk_generate_with_a_progress_bar(
+    visit: Visit, app: Flask, world: World
+):
+    page = visit.page
+    sign_in(visit, World.EMAILS["legal"])
+    page.goto(f"/cases/{world.assigned_case}")
+    form = page.locator("#generate-form")
+    form.get_by_label("Document").select_option("advance_notice")
+    form.get_by_label("Mode").select_option("draft")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Generate").click()
+    # The new version's page: status, the PDF in a frame, its hashes.
+    assert re.fullmatch(r"/documents/\d+", visit.path())
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Advance notice")
+    frame = page.locator("iframe.document-preview")
+    pdf_path = frame.get_attribute("src")
+    assert visit.statuses(pdf_path) == [200]
+    answer = page.request.get(pdf_path)
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.body()[:5] == b"%PDF-"
+    page.goto(f"/cases/{world.assigned_case}")
+    documents = page.locator("#documents table tbody tr")
+    expect(documents.filter(has_text="Advance notice")).to_have_count(1)
+
+    # Bulk: tick every case with the box in the header, start, and watch the bar fill.
+    page.goto("/documents/bulk")
+    page.get_by_label("Select all").check()
+    assert page.locator('input[name="cases"]:checked').count() == 2
+    page.get_by_label("Document").select_option("warning_letter")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start").click()
+    assert re.fullmatch(r"/jobs/\d+", visit.path())
+    bar = page.locator("[data-job-bar]")
+    expect(bar).to_have_text("100%", timeout=TIMEOUT_MS)
+    expect(page.locator("[data-job-badge]")).to_have_text("done")
+    expect(page.locator("[data-job-summary]")).to_have_text("2 generated, 0 failed")
+    link = page.get_by_role("link", name="Download the zip")
+    expect(link).to_be_visible()
+    archive = page.request.get(link.get_attribute("href"))
+    assert archive.status == 200 and archive.body()[:2] == b"PK"

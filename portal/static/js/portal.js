@@ -7,6 +7,13 @@
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+  // <input type="checkbox" data-check-all="name">: tick or clear every visible box of that name.
+  document.querySelectorAll("input[data-check-all]").forEach(function (master) {
+    master.addEventListener("change", function () {
+      document.querySelectorAll('input[type="checkbox"][name="' + master.dataset.checkAll + '"]')
+        .forEach(function (box) { if (box.offsetParent !== null) box.checked = master.checked; });
+    });
+  });
   // <button data-action="back">: go back in history.
   document.querySelectorAll('[data-action="back"]').forEach(function (button) {
     button.addEventListener("click", function () { window.history.back(); });

@@ -1,0 +1,277 @@
+"""Documents and jobs routes of ``/api/v1``: generate, read, download, upload an edit, bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+from typing import Any
+
+from flask import abort, g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..cases import policy
+from ..documents.bulk import BUCKETS, cases_in_bucket, editable_cases, start_bulk
+from ..documents.models import Document, DocumentKind
+from ..documents.present import document_payload
+from ..documents.services import DOCX_MEDIA_TYPE, generate_document, upload_version
+from ..extensions import db
+from ..jobs import services as jobs
+from ..security import Permission, has_permission
+from ..storage import file_store
+from .auth import BEARER, api_actor, api_user, token_required
+from .cases import with_case
+from .evidence import download
+from .schemas import ApiErrorSchema
+
+blp = Blueprint("documents_api", __name__, url_prefix="/api/v1", description="Documents")
+
+KINDS = [kind.value for kind in DocumentKind]
+
+
+class GenerateIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
+    #: Typed-in values the template asks for, e.g. ``{"court.name": "..."}``.
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.String(), load_default=dict
+    )
+    as_of = fields.Date(metadata={"description": "document date (default: today)"})
+
+
+class GeneratedOut(Schema):
+    id = fields.Integer()
+    case = fields.Integer()
+    kind = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    template = fields.String()
+    missing_fields = fields.List(fields.String())
+
+
+class ApprovalOut(Schema):
+    lawyer = fields.String()
+    decided_at = fields.String()
+    reviewed_sha256 = fields.String()
+    signed_sha256 = fields.String(allow_none=True)
+    certificate_sha256 = fields.String(allow_none=True)
+
+
+class DocumentOut(GeneratedOut):
+    final = fields.Boolean()
+    source = fields.String()
+    reference = fields.String()
+    template_sha256 = fields.String()
+    sha256_docx = fields.String()
+    sha256_pdf = fields.String()
+    pages = fields.Integer()
+    based_on = fields.Integer(allow_none=True)
+    created_at = fields.String()
+    created_by = fields.String(allow_none=True)
+    approval = fields.Nested(ApprovalOut, allow_none=True)
+    context = fields.Dict()
+
+
+class DocumentList(Schema):
+    items = fields.List(fields.Nested(DocumentOut))
+    next = fields.String(allow_none=True)
+
+
+class UploadFile(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class BulkIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
+    cases = fields.List(fields.Integer(), metadata={"description": "case ids"})
+    bucket = fields.String(validate=validate.OneOf(list(BUCKETS)))
+    as_of = fields.Date()
+
+
+class JobRef(Schema):
+    job = fields.Integer()
+    status = fields.String()
+    cases = fields.Integer()
+
+
+class JobOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    status = fields.String()
+    progress = fields.Float()
+    done = fields.Integer()
+    total = fields.Integer()
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+    result = fields.Dict()
+    error = fields.String()
+
+
+def _can_generate(user, case) -> bool:
+    return policy.can_edit_case(user, case) and has_permission(user, Permission.GENERATE_DOCUMENTS)
+
+
+def visible_document(document_id: int) -> Document:
+    """The document if the token's user may see its case, else 404."""
+    document = db.session.get(Document, document_id)
+    if document is None or not policy.can_view_case(api_user(), document.case):
+        abort(404)
+    return document
+
+
+def with_generate_rights(view):
+    """Check the document and the right to add versions before the upload is parsed."""
+
+    @wraps(view)
+    def wrapped(*args: Any, document_id: int, **kwargs: Any):
+        document = visible_document(document_id)
+        if not _can_generate(api_user(), document.case):
+            abort(403, description="Your role does not generate documents.")
+        g.document = document
+        return view(*args, document_id=document_id, **kwargs)
+
+    return wrapped
+
+
+@blp.route("/cases/<int:case_id>/documents")
+class CaseDocuments(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_case()
+    @blp.doc(security=BEARER)
+    @blp.response(200, DocumentList)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, case_id: int):
+        """Every document version on the case, newest first per kind."""
+        from ..documents.services import case_documents
+
+        return {"items": [document_payload(d) for d in case_documents(g.case)], "next": None}
+
+    @with_case(_can_generate, "Your role does not generate documents.")
+    @blp.doc(security=BEARER)
+    @blp.arguments(GenerateIn)
+    @blp.response(201, GeneratedOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="final with missing fields (named)")
+    @blp.alt_response(503, schema=ApiErrorSchema, description="the PDF could not be made")
+    def post(self, body: dict[str, Any], case_id: int):
+        """Generate a new version: ``draft`` marks missing fields, ``final`` refuses them."""
+        document = generate_document(
+            api_actor(),
+            g.case,
+            DocumentKind(body["kind"]),
+            final=body["mode"] == "final",
+            inputs=body["fields_"],
+            on=body.get("as_of"),
+        )
+        db.session.commit()
+        return document_payload(document), 201
+
+
+@blp.route("/documents/<int:document_id>")
+class DocumentItem(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, DocumentOut)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, document_id: int):
+        """One version: status, hashes, context snapshot, approval once decided."""
+        return document_payload(visible_document(document_id), with_context=True)
+
+
+@blp.route("/documents/<int:document_id>/docx")
+class DocumentDocx(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER, responses={"200": {"description": "the DOCX"}})
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, document_id: int):
+        """The version's DOCX (verified against its hash)."""
+        document = visible_document(document_id)
+        data = file_store().read(document.docx_sha256)
+        return download(data, DOCX_MEDIA_TYPE, f"{document.filename}.docx")
+
+    @with_generate_rights
+    @blp.doc(security=BEARER)
+    @blp.arguments(UploadFile, location="files")
+    @blp.response(201, GeneratedOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="not a .docx, too large")
+    def post(self, files: dict[str, Any], document_id: int):
+        """Upload a DOCX edited in Word: it becomes the next version of this kind."""
+        new = upload_version(api_actor(), g.document, files["file"].read())
+        db.session.commit()
+        return document_payload(new), 201
+
+
+@blp.route("/documents/<int:document_id>/pdf")
+class DocumentPdf(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER, responses={"200": {"description": "the PDF"}})
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, document_id: int):
+        """The version's PDF (verified against its hash)."""
+        document = visible_document(document_id)
+        data = file_store().read(document.pdf_sha256)
+        return download(data, "application/pdf", f"{document.filename}.pdf")
+
+
+@blp.route("/documents/bulk")
+class BulkDocuments(MethodView):
+    decorators = [token_required(Permission.GENERATE_DOCUMENTS)]
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(BulkIn)
+    @blp.response(202, JobRef)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    def post(self, body: dict[str, Any]):
+        """Generate one kind for many cases (ids, or an aging bucket) in the job queue."""
+        user = api_user()
+        on = body.get("as_of") or dt.date.today()
+        if body.get("bucket"):
+            cases = cases_in_bucket(user, body["bucket"], on)
+        else:
+            cases = editable_cases(user, body.get("cases") or [])
+        if not cases:
+            abort(422, description="No open case of yours is in that bucket.")
+        job = start_bulk(
+            api_actor(), DocumentKind(body["kind"]), cases, final=body["mode"] == "final", on=on
+        )
+        db.session.refresh(job)
+        return {"job": job.id, "status": job.status.value, "cases": len(cases)}, 202
+
+
+@blp.route("/jobs/<int:job_id>")
+class JobItem(MethodView):
+    decorators = [token_required(allow_session=True)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, JobOut)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, job_id: int):
+        """A job's status and progress (0..1), its result when done, its error when failed."""
+        return jobs.payload(jobs.get_job_or_404(api_user(), job_id))
+
+
+@blp.route("/jobs/<int:job_id>/output")
+class JobOutput(MethodView):
+    decorators = [token_required()]
+
+    @blp.doc(security=BEARER, responses={"200": {"description": "the file the job made"}})
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, job_id: int):
+        """What the job produced (bulk generation: a zip of the documents)."""
+        job = jobs.get_job_or_404(api_user(), job_id)
+        if not job.output_sha256:
+            abort(404, description="This job has produced no file (yet).")
+        return download(
+            file_store().read(job.output_sha256), "application/zip", job.output_name or "job.zip"
+        )

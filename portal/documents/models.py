@@ -1,0 +1,101 @@
+"""Generated documents: every generation (or uploaded edit) is a new, immutable version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..db import TimestampMixin, str_enum
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from ..cases.models import Case
+
+
+class DocumentKind(enum.StrEnum):
+    RECONCILIATION_LETTER = "reconciliation_letter"
+    ADVANCE_NOTICE = "advance_notice"
+    WARNING_LETTER = "warning_letter"
+    DEMAND_LETTER = "demand_letter"
+    STATEMENT_OF_CLAIM = "statement_of_claim"
+    EVIDENCE_LIST = "evidence_list"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class DocumentStatus(enum.StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    SIGNED = "signed"
+    SUPERSEDED = "superseded"
+
+
+class DocumentSource(enum.StrEnum):
+    #: Rendered from a template and the case.
+    GENERATED = "generated"
+    #: A DOCX edited outside the portal and uploaded back.
+    UPLOADED = "uploaded"
+
+
+class Document(TimestampMixin, db.Model):
+    """One version of one kind of document on a case; its bytes live in the file store."""
+
+    __table_args__ = (UniqueConstraint("case_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(str_enum(DocumentKind, "document_kind"))
+    #: 1, 2, … per case and kind.
+    version: Mapped[int]
+    status: Mapped[DocumentStatus] = mapped_column(
+        str_enum(DocumentStatus, "document_status"), default=DocumentStatus.DRAFT
+    )
+    source: Mapped[DocumentSource] = mapped_column(str_enum(DocumentSource, "document_source"))
+    #: Rendered as final (no missing fields) rather than as a draft with markers.
+    final: Mapped[bool] = mapped_column(default=False)
+    #: Letter reference from the creditor's sequence; kept across versions of one kind.
+    reference: Mapped[str] = mapped_column(String(64))
+    #: Template path under doc_templates/, e.g. ``ew/demand_letter.docx``.
+    template: Mapped[str] = mapped_column(String(200))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    #: The context the template was rendered with (JSON, as rendered: strings, lists, flags).
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Required fields the case could not fill (drafts show ``[missing: name]``).
+    missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int]
+    #: The date the document bears (its claim figures are as of this day).
+    document_date: Mapped[dt.date]
+    #: The payment deadline it states, if any (a claim repeats its demand letter's).
+    deadline: Mapped[dt.date | None]
+    #: The version this one was made from (an uploaded edit names the version downloaded).
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship("Case")
+    created_by: Mapped[User | None] = relationship()
+    based_on: Mapped[Document | None] = relationship(remote_side=[id])
+
+    @property
+    def filename(self) -> str:
+        """A download name without the extension: ``C-2026-0001 demand_letter v2``."""
+        return f"{self.case.reference} {self.kind.value} v{self.version}"
+
+
+class ReferenceSequence(db.Model):
+    """The last letter number used per creditor and year (``NWC-2026-0007``)."""
+
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditor_entity.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

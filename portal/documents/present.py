@@ -1,0 +1,37 @@
+"""A document version as JSON-ready data (API body and pages read the same shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Document
+
+
+def document_payload(document: Document, *, with_context: bool = False) -> dict[str, Any]:
+    """What ``GET /api/v1/documents/<id>`` answers."""
+    body: dict[str, Any] = {
+        "id": document.id,
+        "case": document.case_id,
+        "kind": document.kind.value,
+        "version": document.version,
+        "status": document.status.value,
+        "final": document.final,
+        "source": document.source.value,
+        "reference": document.reference,
+        "template": document.template,
+        "template_sha256": document.template_sha256,
+        "missing_fields": list(document.missing_fields or []),
+        "sha256_docx": document.docx_sha256,
+        "sha256_pdf": document.pdf_sha256,
+        "pages": document.pages,
+        "document_date": document.document_date.isoformat(),
+        "deadline": document.deadline.isoformat() if document.deadline else None,
+        "based_on": document.based_on_id,
+        "created_at": document.created_at.isoformat(),
+        "created_by": document.created_by.email if document.created_by else None,
+        # Review and signing record the approval; until then there is none.
+        "approval": None,
+    }
+    if with_context:
+        body["context"] = document.context
+    return body
