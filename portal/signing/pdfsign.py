@@ -1,0 +1,254 @@
+"""Counsel signatures: a certifying PAdES signature with a visible stamp, made with pyHanko.
+
+The signature is a PAdES baseline signature (SubFilter ``ETSI.CAdES.detached``) that
+*certifies* the document with DocMDP level 2 (``MDPPerm.FILL_FORMS``): any change to the
+content breaks it, while filling in form fields, signing an *existing* empty signature field,
+an invisible signature or a document timestamp stay allowed. Level 1 (``NO_CHANGES``) would
+rule all of those out. Note that pyHanko's validator does not accept a *new visible* signature
+field after a certification signature (``allow_new_visible_after_certify`` is off by default),
+so a visible counter-signature by a second lawyer invalidates the certification; use
+``certify=False`` on the first signature when a second visible one is planned.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from portal.domain import DomainError, ValidationFailed
+
+from .pki import check_signing_certificate, open_pkcs12
+
+#: Size of the visible stamp, in points, and its distance from the page edges (LibreOffice's
+#: default 2 cm margin), so that it sits in the bottom-right corner of the text area.
+STAMP_WIDTH = 200
+STAMP_HEIGHT = 70
+PAGE_MARGIN = 57
+
+#: Format of the signing time in the stamp; the value is always UTC.
+STAMP_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class TimestampUnavailable(DomainError):
+    """The configured time-stamping authority did not answer with a time stamp."""
+
+    status = 503
+    code = "timestamp_unavailable"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the visible signature stamp says besides the time."""
+
+    signer_name: str
+    firm: str | None
+    licence: str | None  #: the lawyer's bar or practising-certificate number
+    reason: str
+    location: str | None
+
+
+class _SignerAt(signers.PdfSigner):
+    """A ``PdfSigner`` whose signing time is given instead of read from the local clock.
+
+    pyHanko's signing session takes the time in the server's local zone; fixing it here keeps
+    the stamp, the ``/M`` entry and the CMS signing-time attribute the same UTC instant.
+    """
+
+    def __init__(self, *args: object, signing_time: datetime, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.signing_time = signing_time
+
+    def init_signing_session(  # type: ignore[override]
+        self, pdf_out: IncrementalPdfFileWriter, existing_fields_only: bool = False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self.signing_time
+        return session
+
+
+def sign_pdf(
+    pdf: bytes,
+    p12: bytes,
+    passphrase: str,
+    stamp: Stamp,
+    *,
+    field_name: str = "CounselSignature",
+    certify: bool = True,
+    tsa_url: str | None = None,
+    timeout: int = 10,
+    now: datetime | None = None,
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """Sign a PDF with the lawyer's PKCS#12 and return the signed file (an incremental update).
+
+    ``timestamper`` overrides ``tsa_url`` (tests use pyHanko's in-process ``DummyTimeStamper``).
+    ``now`` is for tests and demo data: the signer-claimed time proves nothing, only a time
+    stamp from the authority does. Call it from a plain thread: pyHanko runs its own event loop.
+
+    :raises CertificateRejected: if the PKCS#12 cannot be opened with the passphrase or its
+        certificate may not sign at ``now``.
+    :raises ValidationFailed: if the PDF cannot be read, is encrypted, or cannot take the
+        signature (for example it is already certified).
+    :raises TimestampUnavailable: if the time-stamping authority fails.
+    """
+    signing_time = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    key, cert, chain = open_pkcs12(p12, passphrase)
+    check_signing_certificate(cert, signing_time)
+    signer = _signer(key, cert, chain)
+    writer = _open_writer(pdf)
+    box = _stamp_box(writer)
+    if timestamper is None and tsa_url:
+        timestamper = HTTPTimeStamper(tsa_url, timeout=timeout)
+
+    pdf_signer = _SignerAt(
+        signers.PdfSignatureMetadata(
+            field_name=field_name,
+            name=stamp.signer_name,
+            reason=stamp.reason,
+            location=stamp.location,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            certify=certify,
+            docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        ),
+        signer=signer,
+        timestamper=timestamper,
+        stamp_style=TextStampStyle(
+            stamp_text=_stamp_template(stamp),
+            timestamp_format=STAMP_TIME_FORMAT,
+            # Left-aligned: centring text that was shrunk to the full width trips over a
+            # rounding error in pyHanko's layout and logs a warning on every signature.
+            inner_content_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MIN,
+                y_align=layout.AxisAlignment.ALIGN_MID,
+                margins=layout.Margins.uniform(4),
+            ),
+        ),
+        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=box),
+        signing_time=signing_time,
+    )
+    output = BytesIO()
+    try:
+        pdf_signer.sign_pdf(writer, output=output, appearance_text_params=_stamp_params(stamp))
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable("The time-stamping service did not answer.") from exc
+    except (SigningError, PdfError) as exc:
+        raise ValidationFailed(f"The PDF cannot be signed: {exc}") from exc
+    return output.getvalue()
+
+
+def _signer(
+    key: PKCS12PrivateKeyTypes, cert: x509.Certificate, chain: list[x509.Certificate]
+) -> signers.SimpleSigner:
+    """pyHanko's in-memory signer; the CA certificates from the PKCS#12 go into the CMS."""
+    der_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return signers.SimpleSigner(
+        signing_cert=_asn1(cert),
+        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in chain]),
+    )
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _open_writer(pdf: bytes) -> IncrementalPdfFileWriter:
+    """Open the PDF for an incremental update.
+
+    :raises ValidationFailed: if it is not a readable PDF or it is encrypted.
+    """
+    if not pdf.lstrip()[:5] == b"%PDF-":
+        raise ValidationFailed("The file is not a PDF.")
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValidationFailed("The PDF is damaged and cannot be read.") from exc
+    if writer.prev.encrypted:
+        raise ValidationFailed("The PDF is encrypted; sign an unprotected version instead.")
+    return writer
+
+
+def _stamp_box(writer: IncrementalPdfFileWriter) -> tuple[int, int, int, int]:
+    """The stamp's rectangle in the bottom-right corner of the last page, inside the margins.
+
+    :raises ValidationFailed: if the document has no pages or the page has no usable size.
+    """
+    try:
+        page_ref, _resources = writer.prev.find_page_for_modification(-1)
+        left, bottom, right, top = _page_box(page_ref.get_object())
+    except (PdfError, KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed("The PDF has no page to put the signature on.") from exc
+    margin = min(PAGE_MARGIN, max(0, (right - left - STAMP_WIDTH) / 2))
+    x2 = right - margin
+    y1 = bottom + min(PAGE_MARGIN, max(0, (top - bottom - STAMP_HEIGHT) / 2))
+    return int(x2 - STAMP_WIDTH), int(y1), int(x2), int(y1 + STAMP_HEIGHT)
+
+
+def _page_box(page: generic.DictionaryObject) -> tuple[float, float, float, float]:
+    """The visible area of a page: its ``/CropBox``, else ``/MediaBox``, either inherited."""
+    for key in ("/CropBox", "/MediaBox"):
+        node = page
+        for _depth in range(32):  # a page tree deeper than this is malformed or cyclic
+            if key in node:
+                x1, y1, x2, y2 = (float(value) for value in node[key])
+                return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+            if "/Parent" not in node:
+                break
+            node = node["/Parent"]
+    raise ValueError("page has no /MediaBox")
+
+
+def _stamp_template(stamp: Stamp) -> str:
+    """The stamp's lines; user text enters only through parameters, so ``%`` is harmless."""
+    lines = ["Digitally signed by %(counsel)s"]
+    if stamp.firm:
+        lines.append("%(firm)s")
+    if stamp.licence:
+        lines.append("Licence no. %(licence)s")
+    lines.append("Signed %(ts)s UTC")
+    return "\n".join(lines)
+
+
+def _stamp_params(stamp: Stamp) -> dict[str, str]:
+    return {
+        "counsel": _latin(stamp.signer_name),
+        "firm": _latin(stamp.firm or ""),
+        "licence": _latin(stamp.licence or ""),
+    }
+
+
+def _latin(text: str) -> str:
+    """Text the stamp's standard (non-embedded) Courier font can show.
+
+    pyHanko's default stamp font is WinAnsi-encoded Courier: accents of Latin-1 survive,
+    other accents are dropped, and characters of other scripts become ``?``. The full name is
+    still in the signature dictionary and the certificate.
+    """
+    shown = []
+    for char in text:
+        if ord(char) < 0x100:
+            shown.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char)[0]
+        shown.append(base if ord(base) < 0x100 else "?")
+    return " ".join("".join(shown).split())

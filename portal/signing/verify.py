@@ -1,0 +1,245 @@
+"""Checking the signatures in a PDF against the portal's trusted roots, without the network.
+
+"Valid" is strict (see the design's Signing section): pyHanko's ``bottom_line`` *and* a
+signature that covers the entire file *and* a chain to a trusted root *and* an intact hash.
+A file with anything appended after the signature is therefore not valid, even when pyHanko
+considers the addition harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import BytesIO
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import (
+    EmbeddedPdfSignature,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+    read_certification_data,
+    validate_pdf_signature,
+)
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import ValidationContext
+
+from portal.domain import ValidationFailed
+
+from .pki import load_pem_or_der_certificate
+
+logger = logging.getLogger(__name__)
+
+#: Later revisions that only add signatures, form data or validation data.
+_ADDITIONS_ONLY = frozenset({ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING})
+
+DAMAGED_FIELDS = "The PDF's signature fields are damaged and cannot be checked."
+
+#: A counsel certificate may sign with either of these key usages (see ``pki``).
+SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """What one signature in a PDF proves."""
+
+    field_name: str
+    signer: str | None  #: the signer certificate's common name
+    signer_fingerprint_sha256: str | None
+    signed_at: datetime | None  #: the time-stamp token's time, else the signer's claim
+    intact: bool  #: the signed bytes hash to the signed digest and the signature checks out
+    trusted: bool  #: the certificate chains to one of the given roots
+    covers_whole_file: bool  #: nothing was appended after the signature
+    bottom_line: bool  #: pyHanko's overall judgement
+    modified_after_signing: bool  #: there are revisions after the signed one
+    certifying: bool  #: a certification (DocMDP) signature
+    summary: str
+
+    @property
+    def valid(self) -> bool:
+        """Intact, trusted, covering the entire file, and pyHanko's bottom line holds."""
+        return self.bottom_line and self.covers_whole_file and self.trusted and self.intact
+
+
+def verify_pdf(
+    pdf: bytes,
+    trust_roots: Sequence[x509.Certificate | bytes],
+    *,
+    now: datetime | None = None,
+) -> list[SignatureReport]:
+    """Report on every signature in a PDF, in signing order; empty for an unsigned PDF.
+
+    ``trust_roots`` are certificates (objects, or PEM/DER bytes); the time-stamping
+    authority's root must be among them for a time-stamped signature to be trusted.
+    Revocation is not checked: the context never fetches CRLs or OCSP responses. Trust is
+    judged at ``now``, so once the signer's certificate expires an old signature without a
+    time stamp is no longer trusted; the approval record is the lasting evidence.
+
+    :raises ValidationFailed: if the bytes are not a readable PDF or its signature fields are
+        damaged.
+    :raises CertificateRejected: if a trust root given as bytes is not a certificate.
+    """
+    reader = _open_reader(pdf)
+    try:
+        signatures = list(reader.embedded_regular_signatures)
+    except Exception as exc:  # pyHanko raises assorted types on malformed structures
+        raise ValidationFailed(DAMAGED_FIELDS) from exc
+    if not signatures:
+        if b"/ByteRange" in pdf:
+            # A signature dictionary is there but no field leads to it: the form was
+            # damaged or edited, which must not pass for "unsigned".
+            raise ValidationFailed(DAMAGED_FIELDS)
+        return []
+    roots = [_asn1_certificate(root) for root in trust_roots]
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    certification = _certification_signature(reader)
+    return [_report(signature, roots, moment, certification) for signature in signatures]
+
+
+def _open_reader(pdf: bytes) -> PdfFileReader:
+    """Parse the PDF; :raises ValidationFailed: if it is not one."""
+    if not pdf.lstrip()[:5] == b"%PDF-":
+        raise ValidationFailed("The file is not a PDF.")
+    try:
+        # Strict: pyHanko then refuses to validate hybrid-reference files, whose two
+        # cross-reference sections can show different documents to different readers.
+        return PdfFileReader(BytesIO(pdf), strict=True)
+    except Exception as exc:  # pyHanko raises assorted types on malformed files
+        raise ValidationFailed("The file is not a readable PDF.") from exc
+
+
+def _report(
+    signature: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    moment: datetime,
+    certification: object | None,
+) -> SignatureReport:
+    """Validate one signature and turn pyHanko's status into a report."""
+    field_name, signer, fingerprint, certifying = _describe(signature, certification)
+    context = ValidationContext(
+        trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        status = validate_pdf_signature(
+            signature,
+            signer_validation_context=context,
+            key_usage_settings=KeyUsageConstraints(key_usage=set(SIGNING_KEY_USAGES)),
+        )
+    except Exception:
+        # On a damaged signature pyHanko raises its own errors but also AttributeError,
+        # decimal.InvalidOperation and others; any of them means "cannot be shown intact".
+        logger.info("Signature %r could not be validated", field_name, exc_info=True)
+        return SignatureReport(
+            field_name=field_name,
+            signer=signer,
+            signer_fingerprint_sha256=fingerprint,
+            signed_at=None,
+            intact=False,
+            trusted=False,
+            covers_whole_file=False,
+            bottom_line=False,
+            modified_after_signing=False,
+            certifying=certifying,
+            summary="The signature is damaged and cannot be checked.",
+        )
+    intact = bool(status.intact and status.valid)
+    trusted = bool(status.trusted)
+    whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    return SignatureReport(
+        field_name=field_name,
+        signer=signer,
+        signer_fingerprint_sha256=fingerprint,
+        signed_at=_signed_at(status),
+        intact=intact,
+        trusted=trusted,
+        covers_whole_file=whole_file,
+        bottom_line=bool(status.bottom_line),
+        modified_after_signing=not whole_file,
+        certifying=certifying,
+        summary=_summary(status, signer, intact=intact, trusted=trusted, whole_file=whole_file),
+    )
+
+
+def _describe(
+    signature: EmbeddedPdfSignature, certification: object | None
+) -> tuple[str, str | None, str | None, bool]:
+    """Field name, signer's common name, certificate fingerprint, and whether it certifies."""
+    try:
+        field_name = str(signature.field_name)
+        certifying = certification is not None and certification == signature.sig_object.get(
+            "/Contents"
+        )
+    except Exception:  # pyHanko raises assorted types on malformed structures
+        field_name, certifying = "", False
+    try:
+        cert = signature.signer_cert
+        return field_name, _common_name(cert), hashlib.sha256(cert.dump()).hexdigest(), certifying
+    except Exception:  # a damaged CMS blob; validation then reports it as not intact
+        return field_name, None, None, certifying
+
+
+def _summary(
+    status: PdfSignatureStatus,
+    signer: str | None,
+    *,
+    intact: bool,
+    trusted: bool,
+    whole_file: bool,
+) -> str:
+    """The one sentence a lawyer or clerk reads."""
+    who = signer or "an unknown signer"
+    if not intact:
+        return "The signature does not match the file: it was damaged or tampered with."
+    if not whole_file:
+        if status.docmdp_ok and status.modification_level in _ADDITIONS_ONLY:
+            return (
+                f"The file was extended after {who} signed it; the signed version is intact, "
+                "but the file as a whole is not what was signed."
+            )
+        return f"The file was changed after {who} signed it."
+    if not trusted:
+        return f"Signed by {who} with a certificate the portal does not trust."
+    if not status.bottom_line:
+        return f"The signature by {who} failed validation."
+    return f"Valid signature by {who} covering the entire file."
+
+
+def _signed_at(status: PdfSignatureStatus) -> datetime | None:
+    """The time-stamp token's time if there is one, else the signer-reported time, in UTC."""
+    if status.timestamp_validity is not None:
+        when = status.timestamp_validity.timestamp
+    else:
+        when = status.signer_reported_dt
+    return when.astimezone(UTC) if when is not None else None
+
+
+def _certification_signature(reader: PdfFileReader) -> object | None:
+    """The ``/Contents`` of the document's certification signature, if it has one."""
+    try:
+        info = read_certification_data(reader)
+    except Exception:  # a damaged /Perms entry; no signature is then reported as certifying
+        return None
+    return info.author_sig.get("/Contents") if info is not None else None
+
+
+def _common_name(cert: asn1_x509.Certificate) -> str:
+    for attribute in cert.subject.chosen:
+        for pair in attribute:
+            if pair["type"].native == "common_name":
+                return str(pair["value"].native)
+    return cert.subject.human_friendly
+
+
+def _asn1_certificate(root: x509.Certificate | bytes) -> asn1_x509.Certificate:
+    """pyHanko's certificate type from a ``cryptography`` certificate or PEM/DER bytes.
+
+    :raises CertificateRejected: if bytes given as a root are not a certificate.
+    """
+    cert = root if isinstance(root, x509.Certificate) else load_pem_or_der_certificate(root)
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
