@@ -8,12 +8,12 @@ rule all of those out. Note that pyHanko's validator does not accept a *new visi
 field after a certification signature (``allow_new_visible_after_certify`` is off by default),
 so a visible counter-signature by a second lawyer invalidates the certification; use
 ``certify=False`` on the first signature when a second visible one is planned.
+
+The stamp's text and the embedded fonts that show it in any script are in ``stamp``.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -22,19 +22,19 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
-from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
-from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.domain import DomainError, ValidationFailed
 
 from .pki import check_signing_certificate, open_pkcs12
+from .stamp import Stamp, stamp_appearance
 
 #: Size of the visible stamp, in points, and its distance from the page edges (LibreOffice's
 #: default 2 cm margin), so that it sits in the bottom-right corner of the text area.
@@ -42,26 +42,12 @@ STAMP_WIDTH = 200
 STAMP_HEIGHT = 70
 PAGE_MARGIN = 57
 
-#: Format of the signing time in the stamp; the value is always UTC.
-STAMP_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
 
 class TimestampUnavailable(DomainError):
     """The configured time-stamping authority did not answer with a time stamp."""
 
     status = 503
     code = "timestamp_unavailable"
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """What the visible signature stamp says besides the time."""
-
-    signer_name: str
-    firm: str | None
-    licence: str | None  #: the lawyer's bar or practising-certificate number
-    reason: str
-    location: str | None
 
 
 class _SignerAt(signers.PdfSigner):
@@ -114,6 +100,7 @@ def sign_pdf(
     signer = _signer(key, cert, chain)
     writer = _open_writer(pdf)
     box = _stamp_box(writer)
+    stamp_style, stamp_params = stamp_appearance(stamp)
     if timestamper is None and tsa_url:
         timestamper = HTTPTimeStamper(tsa_url, timeout=timeout)
 
@@ -130,23 +117,13 @@ def sign_pdf(
         ),
         signer=signer,
         timestamper=timestamper,
-        stamp_style=TextStampStyle(
-            stamp_text=_stamp_template(stamp),
-            timestamp_format=STAMP_TIME_FORMAT,
-            # Left-aligned: centring text that was shrunk to the full width trips over a
-            # rounding error in pyHanko's layout and logs a warning on every signature.
-            inner_content_layout=layout.SimpleBoxLayoutRule(
-                x_align=layout.AxisAlignment.ALIGN_MIN,
-                y_align=layout.AxisAlignment.ALIGN_MID,
-                margins=layout.Margins.uniform(4),
-            ),
-        ),
+        stamp_style=stamp_style,
         new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=box),
         signing_time=signing_time,
     )
     output = BytesIO()
     try:
-        pdf_signer.sign_pdf(writer, output=output, appearance_text_params=_stamp_params(stamp))
+        pdf_signer.sign_pdf(writer, output=output, appearance_text_params=stamp_params)
     except TimestampRequestError as exc:
         raise TimestampUnavailable("The time-stamping service did not answer.") from exc
     except (SigningError, PdfError) as exc:
@@ -216,39 +193,3 @@ def _page_box(page: generic.DictionaryObject) -> tuple[float, float, float, floa
                 break
             node = node["/Parent"]
     raise ValueError("page has no /MediaBox")
-
-
-def _stamp_template(stamp: Stamp) -> str:
-    """The stamp's lines; user text enters only through parameters, so ``%`` is harmless."""
-    lines = ["Digitally signed by %(counsel)s"]
-    if stamp.firm:
-        lines.append("%(firm)s")
-    if stamp.licence:
-        lines.append("Licence no. %(licence)s")
-    lines.append("Signed %(ts)s UTC")
-    return "\n".join(lines)
-
-
-def _stamp_params(stamp: Stamp) -> dict[str, str]:
-    return {
-        "counsel": _latin(stamp.signer_name),
-        "firm": _latin(stamp.firm or ""),
-        "licence": _latin(stamp.licence or ""),
-    }
-
-
-def _latin(text: str) -> str:
-    """Text the stamp's standard (non-embedded) Courier font can show.
-
-    pyHanko's default stamp font is WinAnsi-encoded Courier: accents of Latin-1 survive,
-    other accents are dropped, and characters of other scripts become ``?``. The full name is
-    still in the signature dictionary and the certificate.
-    """
-    shown = []
-    for char in text:
-        if ord(char) < 0x100:
-            shown.append(char)
-            continue
-        base = unicodedata.normalize("NFKD", char)[0]
-        shown.append(base if ord(base) < 0x100 else "?")
-    return " ".join("".join(shown).split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -14,19 +15,24 @@ from cryptography import x509
 from pyhanko.sign.timestamps import DummyTimeStamper
 
 from portal.domain import ValidationFailed
+from portal.pdf.fonts.faces import DEJAVU_SANS
+from portal.signing import stamp as stamp_module
 from portal.signing.pdfsign import Stamp, TimestampUnavailable, sign_pdf
 from portal.signing.pki import CertificateRejected, load_pkcs12, make_signer_p12
 from portal.signing.verify import verify_pdf
 
 from .conftest import LICENCE, PASSPHRASE, SIGNED_AT, SIGNER_NAME
 from .pdfsig import parse_pdfsig, run_pdfsig
+from .pdftext import base_font, has_outline, pdffonts, shown_glyphs, shown_lines, widths_off
 
-
-def _appearance_bytes(stream: pikepdf.Object) -> bytes:
-    """The appearance stream's content and that of every form XObject it draws."""
-    content = stream.read_bytes()
-    xobjects = stream.get("/Resources", pikepdf.Dictionary()).get("/XObject", {})
-    return content + b"".join(_appearance_bytes(x) for x in xobjects.values())
+#: The demo lawyer of a Beijing firm, and the practising-certificate number format of the PRC.
+CHINESE_STAMP = Stamp(
+    signer_name="王律师 (Wang Lei)",
+    firm="北京金诚律师事务所",
+    licence="11101201910123456",
+    reason="律师函已审核",
+    location="北京",
+)
 
 
 def test_signed_letter_verifies_as_valid_certified_and_whole(
@@ -66,13 +72,14 @@ def test_visible_stamp_sits_bottom_right_on_the_last_page(signed_pdf: bytes) -> 
         assert (right - left, top - bottom) == (200, 70)
         assert right > width / 2 and top < height / 2  # bottom-right quarter
         assert 40 <= width - right <= 72 and 40 <= bottom <= 72  # inside the margins
-        appearance = _appearance_bytes(widget.AP.N)
+        lines = shown_lines(widget.AP.N)
 
-    assert b"Digitally signed by " + SIGNER_NAME.encode() in appearance
-    assert LICENCE.encode() in appearance
-    assert b"Counsel \\046 Co LLP" in appearance  # "&" is written as an octal escape
-    assert SIGNED_AT.strftime("%H\\072%M\\072%S").encode() in appearance
-    assert b"UTC" in appearance
+    assert lines == [
+        f"Digitally signed by {SIGNER_NAME}",
+        "Counsel & Co LLP",
+        f"Licence no. {LICENCE}",
+        f"Signed {SIGNED_AT:%Y-%m-%d %H:%M:%S} UTC",
+    ]
 
 
 def test_poppler_agrees_the_signature_is_valid_and_total(signed_pdf: bytes, tmp_path: Path) -> None:
@@ -218,19 +225,134 @@ def test_truncated_pdf_is_refused(sample_pdf: bytes, signer_p12: bytes, stamp: S
         sign_pdf(sample_pdf[: len(sample_pdf) // 2], signer_p12, PASSPHRASE, stamp)
 
 
-def test_stamp_text_survives_percent_signs_and_other_scripts(
+@pytest.fixture(scope="module")
+def chinese_signed_pdf(libreoffice_pdf: bytes, signer_p12: bytes) -> bytes:
+    """The one-page LibreOffice letter signed with a stamp in Chinese."""
+    return sign_pdf(libreoffice_pdf, signer_p12, PASSPHRASE, CHINESE_STAMP, now=SIGNED_AT)
+
+
+def test_chinese_name_and_firm_are_drawn_in_the_stamp(chinese_signed_pdf: bytes) -> None:
+    with pikepdf.open(BytesIO(chinese_signed_pdf)) as pdf:
+        glyphs = shown_glyphs(pdf.pages[-1].obj.Annots[0].AP.N)
+        lines = ["".join(glyph.text for glyph in line) for line in glyphs]
+        drawn = all(has_outline(g) for line in glyphs for g in line if not g.text.isspace())
+        fonts = {base_font(glyph.font) for line in glyphs for glyph in line}
+
+    assert lines == [
+        "Digitally signed by 王律师 (Wang Lei)",
+        "北京金诚律师事务所",
+        "Licence no. 11101201910123456",
+        f"Signed {SIGNED_AT:%Y-%m-%d %H:%M:%S} UTC",
+    ]
+    assert drawn  # every glyph is in the embedded font program: no "?", no empty boxes
+    assert fonts == {"NotoSansCJKsc-Regular"}  # face 2 of the collection: Simplified Chinese
+
+
+def test_stamp_fonts_are_embedded_subsets(chinese_signed_pdf: bytes, tmp_path: Path) -> None:
+    with pikepdf.open(BytesIO(chinese_signed_pdf)) as pdf:
+        glyphs = shown_glyphs(pdf.pages[-1].obj.Annots[0].AP.N)
+        stamp_fonts = {glyph.font.objgen for line in glyphs for glyph in line}
+
+    listed = pdffonts(chinese_signed_pdf, tmp_path)
+
+    assert stamp_fonts and stamp_fonts <= listed.keys()
+    for objgen in stamp_fonts:
+        assert listed[objgen]["emb"] == "yes", listed[objgen]
+        assert listed[objgen]["sub"] == "yes" and listed[objgen]["uni"] == "yes"
+
+
+def test_chinese_stamp_verifies_and_stays_small(
+    libreoffice_pdf: bytes, chinese_signed_pdf: bytes, ca_cert: x509.Certificate, tmp_path: Path
+) -> None:
+    [report] = verify_pdf(chinese_signed_pdf, [ca_cert])
+    [signature] = parse_pdfsig(run_pdfsig(chinese_signed_pdf, tmp_path))
+
+    assert report.valid, report.summary
+    assert report.certifying and report.covers_whole_file
+    assert signature["Signature Validation"] == "Signature is Valid."
+    assert signature["Total document signed"] is True
+    # A subset of the CJK font, not the 16 MB face: the signature adds tens of kilobytes.
+    assert len(chinese_signed_pdf) - len(libreoffice_pdf) < 300_000
+
+
+def test_stamp_mixes_fonts_for_other_scripts_and_percent_signs(
     sample_pdf: bytes, signer_p12: bytes, ca_cert: x509.Certificate
 ) -> None:
-    stamp = Stamp("Łukasz Zoë", "100% Recovery 律师事务所", None, "Approved", None)
+    # "Ł" and "ő" are not in Noto Sans CJK but in DejaVu Sans; no face has Devanagari "क",
+    # and the mathematical bold "𝐀" is shown as its base letter.
+    stamp = Stamp("Łukasz  Zoë\n", "100% Recovery 律师事务所 क 𝐀 Bő", None, "Approved", None)
 
-    signed = sign_pdf(sample_pdf, signer_p12, PASSPHRASE, stamp)
+    signed = sign_pdf(sample_pdf, signer_p12, PASSPHRASE, stamp, now=SIGNED_AT)
 
     with pikepdf.open(BytesIO(signed)) as pdf:
-        appearance = _appearance_bytes(pdf.pages[-1].obj.Annots[0].AP.N)
-    # Courier is WinAnsi-encoded: "ë" stays (octal 353), "Ł" is dropped, CJK becomes "?".
-    assert b"\\077ukasz Zo\\353" in appearance or b"?ukasz Zo\\353" in appearance
-    assert b"100\\045 Recovery \\077\\077\\077\\077\\077" in appearance
-    assert b"Licence" not in appearance
+        glyphs = shown_glyphs(pdf.pages[-1].obj.Annots[0].AP.N)
+        lines = ["".join(glyph.text for glyph in line) for line in glyphs]
+        drawn = all(has_outline(g) for line in glyphs for g in line if not g.text.isspace())
+        fonts = {glyph.text: base_font(glyph.font) for line in glyphs for glyph in line}
+        [dejavu] = {g.font.objgen: g.font for g in glyphs[0] if g.text == "Ł"}.values()
+        misplaced = widths_off(dejavu)
+    assert lines == [
+        "Digitally signed by Łukasz Zoë",
+        "100% Recovery 律师事务所 ? A Bő",
+        f"Signed {SIGNED_AT:%Y-%m-%d %H:%M:%S} UTC",
+    ]
+    assert drawn
+    assert fonts["Ł"] == fonts["ő"] == "DejaVuSans"
+    assert not misplaced  # DejaVu's em is 2048 units, PDF widths are in thousandths
+    assert fonts["ë"] == fonts["律"] == "NotoSansCJKsc-Regular"
+    [report] = verify_pdf(signed, [ca_cert])
+    assert report.valid
+
+
+def test_stamp_without_a_cjk_font_keeps_latin_and_warns(
+    sample_pdf: bytes,
+    signer_p12: bytes,
+    ca_cert: x509.Certificate,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    missing = tmp_path / "NotoSansCJK-Regular.ttc"
+    monkeypatch.setattr(stamp_module, "STAMP_FACES", ((str(missing), 2), (DEJAVU_SANS, None)))
+
+    with caplog.at_level(logging.WARNING, logger="portal.signing.stamp"):
+        signed = sign_pdf(sample_pdf, signer_p12, PASSPHRASE, CHINESE_STAMP, now=SIGNED_AT)
+
+    with pikepdf.open(BytesIO(signed)) as pdf:
+        lines = shown_lines(pdf.pages[-1].obj.Annots[0].AP.N)
+    assert lines[:2] == ["Digitally signed by ??? (Wang Lei)", "?????????"]
+    assert f"cannot use font {missing}" in caplog.text
+    assert verify_pdf(signed, [ca_cert])[0].valid
+
+
+@pytest.mark.parametrize("damaged", [False, True], ids=["missing", "damaged"])
+def test_stamp_without_any_font_falls_back_to_courier(
+    damaged: bool,
+    sample_pdf: bytes,
+    signer_p12: bytes,
+    ca_cert: x509.Certificate,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cjk, latin = tmp_path / "NotoSansCJK-Regular.ttc", tmp_path / "DejaVuSans.ttf"
+    if damaged:
+        cjk.write_bytes(b"ttcf" + bytes(40))
+        latin.write_bytes(b"not a font")
+    monkeypatch.setattr(stamp_module, "STAMP_FACES", ((str(cjk), 2), (str(latin), None)))
+    stamp = Stamp("Łukasz Zoë", "100% Recovery 律师事务所", None, "Approved", None)
+
+    with caplog.at_level(logging.WARNING, logger="portal.signing.stamp"):
+        signed = sign_pdf(sample_pdf, signer_p12, PASSPHRASE, stamp)
+
+    with pikepdf.open(BytesIO(signed)) as pdf:
+        glyphs = shown_glyphs(pdf.pages[-1].obj.Annots[0].AP.N)
+        lines = ["".join(glyph.text for glyph in line) for line in glyphs]
+        fonts = {base_font(glyph.font) for line in glyphs for glyph in line}
+    # Courier is WinAnsi-encoded: "ë" stays, "Ł" is dropped, CJK becomes "?".
+    assert lines[:2] == ["Digitally signed by ?ukasz Zoë", "100% Recovery ?????"]
+    assert fonts == {"Courier"}
+    assert "falling back to Courier" in caplog.text
     [report] = verify_pdf(signed, [ca_cert])
     assert report.valid
 
