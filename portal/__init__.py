@@ -56,11 +56,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .imports import bp as imports_bp
     from .ledger.views import bp as ledger_bp
     from .main import bp as main_bp
+    from .review import bp as review_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, cases_bp, audit_bp, ledger_bp, imports_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(review_bp)
 
     from .api import init_api
 

@@ -247,10 +247,13 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     from .documents.cli import documents_cli, templates_cli
     from .imports.cli import import_cli
+    from .review.cli import trust_cli, verify_command
 
     app.cli.add_command(import_cli)
     app.cli.add_command(templates_cli)
     app.cli.add_command(documents_cli)
+    app.cli.add_command(trust_cli)
+    app.cli.add_command(verify_command)
     for command in (
         users_cli,
         audit_cli,

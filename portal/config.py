@@ -55,6 +55,9 @@ OFFICE_PROCESSES = None
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 #: Where the templates are; None = ``doc_templates/`` beside the code.
 DOC_TEMPLATES_DIR = None
+#: An RFC 3161 time-stamping authority (``https://…``) that counts signatures' times; None =
+#: no time stamp (the signing time is the signer's claim). The TSA's root must be trusted.
+TSA_URL = None
 
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 

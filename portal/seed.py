@@ -131,6 +131,10 @@ class SeedSummary:
         lines = [f"Demo data: {made or 'already present, nothing added'}.", "", "Demo users:"]
         for user in self.users:
             lines.append(f"  {user['role']:<8} {user['email']:<30} password: {user['password']}")
+        lines.append(
+            f"Demo lawyers sign with the passphrase {DEMO_P12_PASSPHRASE!r} "
+            "(DEMO certificates, trusted by this portal only)."
+        )
         lines.append(f"Sign in at {base_url}/login")
         return "\n".join(lines)
 
@@ -193,7 +197,40 @@ def seed_demo() -> SeedSummary:
         )
         _seed_events(actor, case)
         summary.created["cases"] += 1
+    summary.created["signing certificates"] = _seed_pki(actor)
     return summary
+
+
+#: Opens every demo lawyer's signing certificate (asked at each signature; never stored).
+DEMO_P12_PASSPHRASE = "demo-p12-pass"  # noqa: S105 - documented demo credential
+
+
+def _seed_pki(actor: Actor) -> int:
+    """A demo certificate authority, trusted by this portal only, and a certificate for each
+    demo lawyer who has none; clearly named as demo. Returns how many certificates were made."""
+    from .review.certificates import active_certificate, add_trusted_root, register_certificate
+    from .signing.pki import make_ca, make_signer_p12
+
+    lawyers = [
+        user
+        for user in (user_by_email(spec["email"]) for spec in DEMO_USERS)
+        if user is not None and user.role.value == "lawyer" and active_certificate(user) is None
+    ]
+    if not lawyers:
+        return 0
+    ca_pem, ca_key = make_ca("Arrears Portal DEMO CA (not for real documents)")
+    add_trusted_root(actor, ca_pem, demo=True)
+    for lawyer in lawyers:
+        p12 = make_signer_p12(
+            ca_pem,
+            ca_key,
+            common_name=f"{lawyer.name} (DEMO)",
+            email=lawyer.email,
+            organization=lawyer.firm,
+            passphrase=DEMO_P12_PASSPHRASE,
+        )
+        register_certificate(actor, lawyer, p12, DEMO_P12_PASSPHRASE)
+    return len(lawyers)
 
 
 def _seed_ledger(actor: Actor, debtors: dict[str, Debtor]) -> tuple[int, int]:

@@ -12,6 +12,8 @@ from portal.audit.services import verify_chain
 from portal.cases.models import Case
 from portal.extensions import db
 from portal.ledger.models import CreditorEntity, Debtor
+from portal.review.models import SigningCertificate, TrustedRoot
+from portal.signing.pki import load_pkcs12
 
 
 def test_seed_demo_creates_everything_once(app):
@@ -32,6 +34,13 @@ def test_seed_demo_creates_everything_once(app):
         cases = db.session.scalars(select(Case)).all()
         assert len(cases) == 6 and {case.jurisdiction.value for case in cases} == {"cn", "ew", "us"}
         assert authenticate("lawyer@arrears-demo.example", "demo-lawyer-pass") is not None
+        # Each demo lawyer can sign: a DEMO certificate under a DEMO root the portal trusts.
+        (root,) = db.session.scalars(select(TrustedRoot)).all()
+        assert root.demo and "DEMO" in root.subject
+        certificates = db.session.scalars(select(SigningCertificate)).all()
+        assert len(certificates) == 3 and all("(DEMO)" in c.subject_name for c in certificates)
+        assert all(load_pkcs12(c.p12, "demo-p12-pass").issuer == root.subject for c in certificates)
+        assert "demo-p12-pass" in first.output
         entries, broken = verify_chain()
         assert broken is None and entries > 30
     second = runner.invoke(args=["seed-demo"])
@@ -41,4 +50,5 @@ def test_seed_demo_creates_everything_once(app):
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Debtor)) == 20
         assert db.session.scalar(select(db.func.count()).select_from(Case)) == 6
+        assert db.session.scalar(select(db.func.count()).select_from(SigningCertificate)) == 3
         assert verify_chain() == (entries, None)

@@ -34,9 +34,11 @@ def init_api(app: Flask) -> Api:
     from .documents import blp as documents_blp
     from .evidence import blp as evidence_blp
     from .ledger import blp as ledger_blp
+    from .review import blp as review_blp
     from .views import blp as core_blp
 
-    for blp in (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp, documents_blp):
+    blueprints = (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp, documents_blp)
+    for blp in (*blueprints, review_blp):
         # Bearer tokens, not cookies, authenticate the API, so CSRF does not apply to it.
         csrf.exempt(blp)
         api.register_blueprint(blp)

@@ -18,6 +18,7 @@ from ..documents.present import document_payload
 from ..documents.services import DOCX_MEDIA_TYPE, generate_document, upload_version
 from ..extensions import db
 from ..jobs import services as jobs
+from ..review.verification import signed_pdf
 from ..security import Permission, has_permission
 from ..storage import file_store
 from .auth import BEARER, api_actor, api_user, token_required
@@ -56,6 +57,8 @@ class ApprovalOut(Schema):
     reviewed_sha256 = fields.String()
     signed_sha256 = fields.String(allow_none=True)
     certificate_sha256 = fields.String(allow_none=True)
+    statement = fields.String()
+    timestamped = fields.Boolean()
 
 
 class DocumentOut(GeneratedOut):
@@ -216,9 +219,14 @@ class DocumentPdf(MethodView):
 
     @blp.doc(security=BEARER, responses={"200": {"description": "the PDF"}})
     @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the signature no longer verifies")
     def get(self, document_id: int):
-        """The version's PDF (verified against its hash)."""
+        """The version's PDF (verified against its hash); once signed, the signed PDF, whose
+        signature is verified again on every download."""
         document = visible_document(document_id)
+        if document.approval is not None:
+            data = signed_pdf(api_actor(), document)
+            return download(data, "application/pdf", f"{document.filename} signed.pdf")
         data = file_store().read(document.pdf_sha256)
         return download(data, "application/pdf", f"{document.filename}.pdf")
 

@@ -8,13 +8,19 @@ from urllib.parse import quote
 from flask import Response, abort, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ..cases import policy
 from ..domain import Conflict
 from ..evidence.jobs import render_evidence
 from ..evidence.models import Evidence, EvidenceKind, RenditionStatus
-from ..evidence.services import add_evidence, case_evidence, parse_fields
+from ..evidence.services import (
+    add_evidence,
+    case_evidence,
+    delete_evidence,
+    parse_fields,
+    update_evidence,
+)
 from ..extensions import db
 from ..security import Permission, has_permission
 from ..storage import file_store
@@ -38,6 +44,18 @@ class EvidenceUpload(Schema):
     signer = fields.String()
     amount = fields.String()
     currency = fields.String()
+
+
+class EvidenceEdit(Schema):
+    kind = fields.String(validate=validate.OneOf([kind.value for kind in EvidenceKind]))
+    document_date = fields.Date(allow_none=True)
+    signed_by_debtor = fields.Boolean(allow_none=True)
+    sealed = fields.Boolean(allow_none=True)
+    original_held = fields.Boolean(allow_none=True)
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    source = fields.String(allow_none=True, validate=validate.Length(max=200))
+    proves = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    signer = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
 class EvidenceFile(Schema):
@@ -164,3 +182,48 @@ class EvidencePdf(MethodView):
             raise Conflict(f"The exhibit PDF is not available: {detail}.")
         name = evidence.original_name.rsplit(".", 1)[0] + ".pdf"
         return download(file_store().read(evidence.rendition_sha256), "application/pdf", name)
+
+
+def _editable_evidence(evidence_id: int) -> Evidence:
+    evidence = _visible_evidence(evidence_id)
+    if not _can_upload(api_user(), evidence.case):
+        abort(403, description="Your role does not change evidence.")
+    return evidence
+
+
+@blp.route("/evidence/<int:evidence_id>")
+class EvidenceItem(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, EvidenceOut)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, evidence_id: int):
+        """One evidence item."""
+        return _visible_evidence(evidence_id)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(EvidenceEdit)
+    @blp.response(200, EvidenceOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="it feeds a signed document")
+    def patch(self, body: dict[str, Any], evidence_id: int):
+        """Change its description (kind, date, flags, texts); the file never changes."""
+        evidence = _editable_evidence(evidence_id)
+        if "kind" in body:
+            body["kind"] = EvidenceKind(body["kind"])
+        update_evidence(api_actor(), evidence, body)
+        db.session.commit()
+        return evidence
+
+    @blp.doc(security=BEARER)
+    @blp.response(204)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="it feeds a signed document")
+    def delete(self, evidence_id: int):
+        """Remove it from the case."""
+        delete_evidence(api_actor(), _editable_evidence(evidence_id))
+        db.session.commit()
+        return None

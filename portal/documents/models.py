@@ -15,6 +15,7 @@ from ..extensions import db
 
 if TYPE_CHECKING:
     from ..cases.models import Case
+    from ..review.models import Approval
 
 
 class DocumentKind(enum.StrEnum):
@@ -86,11 +87,32 @@ class Document(TimestampMixin, db.Model):
     case: Mapped[Case] = relationship("Case")
     created_by: Mapped[User | None] = relationship()
     based_on: Mapped[Document | None] = relationship(remote_side=[id])
+    #: Counsel's approval and signature, once given.
+    approval: Mapped[Approval | None] = relationship("Approval", uselist=False, viewonly=True)
+
+    @property
+    def signed(self) -> bool:
+        """Counsel signed this version (it may since have been superseded)."""
+        return self.approval is not None
 
     @property
     def filename(self) -> str:
         """A download name without the extension: ``C-2026-0001 demand_letter v2``."""
         return f"{self.case.reference} {self.kind.value} v{self.version}"
+
+
+class DocumentEvidence(db.Model):
+    """The evidence a version was generated from (its exhibits and enclosures).
+
+    Evidence feeding a signed version cannot be edited or deleted until a new version exists.
+    """
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ReferenceSequence(db.Model):

@@ -29,9 +29,23 @@ def document_payload(document: Document, *, with_context: bool = False) -> dict[
         "based_on": document.based_on_id,
         "created_at": document.created_at.isoformat(),
         "created_by": document.created_by.email if document.created_by else None,
-        # Review and signing record the approval; until then there is none.
-        "approval": None,
+        "approval": _approval(document),
     }
     if with_context:
         body["context"] = document.context
     return body
+
+
+def _approval(document: Document) -> dict[str, Any] | None:
+    approval = document.approval
+    if approval is None:
+        return None
+    return {
+        "lawyer": approval.lawyer.email,
+        "decided_at": approval.decided_at.isoformat(),
+        "reviewed_sha256": approval.reviewed_sha256,
+        "signed_sha256": approval.signed_sha256,
+        "certificate_sha256": approval.certificate_sha256,
+        "statement": approval.statement,
+        "timestamped": approval.timestamped,
+    }

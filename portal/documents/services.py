@@ -28,7 +28,14 @@ from ..office import OfficeConverter, office_extension
 from ..storage import file_store, register_references
 from .context import Demand, build_context
 from .facts import exhibits, gather
-from .models import Document, DocumentKind, DocumentSource, DocumentStatus, ReferenceSequence
+from .models import (
+    Document,
+    DocumentEvidence,
+    DocumentKind,
+    DocumentSource,
+    DocumentStatus,
+    ReferenceSequence,
+)
 from .registry import TemplateSpec, find_template
 from .rendering import missing_fields, prepare, render_docx
 
@@ -58,6 +65,8 @@ class Prepared:
     based_on: Document | None
     document_date: dt.date
     deadline: dt.date | None
+    #: The evidence the context lists (exhibits, enclosures).
+    evidence_ids: tuple[int, ...] = ()
 
 
 def converter() -> OfficeConverter:
@@ -212,6 +221,7 @@ def prepare_document(
         based_on=previous,
         document_date=on,
         deadline=deadline,
+        evidence_ids=tuple(item.id for item in evidence),
     )
 
 
@@ -261,6 +271,10 @@ def store(actor: Actor, prepared: Prepared, pdf: bytes, *, note: str | None = No
     )
     db.session.add(document)
     db.session.flush()
+    db.session.add_all(
+        DocumentEvidence(document_id=document.id, evidence_id=evidence_id)
+        for evidence_id in prepared.evidence_ids
+    )
     _supersede(actor, document)
     record(
         actor,
@@ -374,6 +388,13 @@ def upload_version(
         based_on=document,
         document_date=document.document_date,
         deadline=document.deadline,
+        evidence_ids=tuple(
+            db.session.scalars(
+                select(DocumentEvidence.evidence_id).where(
+                    DocumentEvidence.document_id == document.id
+                )
+            )
+        ),
     )
     return store(actor, prepared, pdf, note="uploaded")
 

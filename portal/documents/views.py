@@ -4,6 +4,7 @@ bulk generation and the job page that follows it."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -80,8 +81,11 @@ def generate(case_id: int):
 
 @bp.get("/documents/<int:document_id>")
 @permission_required(Permission.VIEW_CASES)
-def show(document_id: int):
-    """One version: its PDF, facts, missing fields and the other versions of its kind."""
+def show(document_id: int, **review_forms: Any):
+    """One version: its PDF, facts, missing fields, the other versions of its kind and counsel's
+    review; ``review_forms`` carries a submitted review form back with its errors."""
+    from ..review.views import review_panel
+
     document = _visible(document_id)
     versions = db.session.scalars(
         db.select(Document)
@@ -96,17 +100,27 @@ def show(document_id: int):
         latest=latest_version(document.case, document.kind),
         colours=STATUS_COLOURS,
         upload_form=UploadVersionForm() if can_generate(document.case) else None,
+        **review_panel(document, **review_forms),
     )
 
 
 @bp.get("/documents/<int:document_id>/pdf")
 @permission_required(Permission.VIEW_CASES)
 def pdf(document_id: int) -> Response:
-    """The version's PDF, inline (the document page frames it); ``?download=1`` saves it."""
+    """The version's PDF, inline (the document page frames it); ``?download=1`` saves it.
+
+    A signed version is served signed, and only after its signature verifies again.
+
+    :raises SignatureBroken: the stored signed PDF no longer verifies (409; audited).
+    """
+    from ..review.verification import signed_pdf
+
     document = _visible(document_id)
-    response = download(
-        file_store().read(document.pdf_sha256), "application/pdf", f"{document.filename}.pdf"
-    )
+    if document.approval is not None:
+        data, name = signed_pdf(current_actor(), document), f"{document.filename} signed.pdf"
+    else:
+        data, name = file_store().read(document.pdf_sha256), f"{document.filename}.pdf"
+    response = download(data, "application/pdf", name)
     if not request.args.get("download"):
         disposition = response.headers["Content-Disposition"]
         response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")

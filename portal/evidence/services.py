@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from ..audit.services import Actor, record
 from ..cases.models import Case
@@ -17,6 +17,9 @@ from ..money import parse_amount, parse_currency
 from ..storage import file_store, register_references
 from . import intake
 from .models import Evidence, EvidenceKind, RenditionStatus
+
+if TYPE_CHECKING:
+    from ..documents.models import Document
 
 #: Fields a person gives with an upload (all optional but the kind).
 DESCRIPTIVE_FIELDS = (
@@ -109,10 +112,87 @@ def add_evidence(
     return evidence
 
 
+def signed_versions_using(evidence: Evidence) -> list[Document]:
+    """Signed, current document versions generated from ``evidence``."""
+    # Imported here: the documents package (its views) imports the evidence package.
+    from ..documents.models import Document, DocumentEvidence, DocumentStatus
+
+    return list(
+        db.session.scalars(
+            select(Document)
+            .join(DocumentEvidence, DocumentEvidence.document_id == Document.id)
+            .where(
+                DocumentEvidence.evidence_id == evidence.id,
+                Document.status == DocumentStatus.SIGNED,
+            )
+            .order_by(Document.id)
+        )
+    )
+
+
 def check_editable(evidence: Evidence) -> None:
-    """:raises Conflict: the evidence feeds a signed document or bundle (later issues)."""
-    if getattr(evidence, "locked", False):
-        raise Conflict("This evidence is part of a signed document; create a new version first.")
+    """:raises Conflict: the evidence feeds a signed document (generate a new version first)."""
+    signed = signed_versions_using(evidence)
+    if signed:
+        names = ", ".join(f"{item.kind.label.lower()} v{item.version}" for item in signed)
+        raise Conflict(
+            f"This evidence is part of the signed {names}; generate a new version of it "
+            "before changing or removing the evidence."
+        )
+
+
+def update_evidence(actor: Actor, evidence: Evidence, changes: Mapping[str, Any]) -> None:
+    """Change the evidence's description fields (only those given).
+
+    :raises Conflict: it feeds a signed document.
+    """
+    check_editable(evidence)
+    before = {name: getattr(evidence, name) for name in DESCRIPTIVE_FIELDS if name in changes}
+    for name in before:
+        setattr(evidence, name, changes[name])
+    db.session.flush()
+    record(actor, "evidence.update", "evidence", evidence.id, **_diff(before, changes))
+
+
+def _diff(before: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    changed = {name for name in before if before[name] != changes[name]}
+    return {
+        "before": {name: before[name] for name in changed},
+        "after": {name: changes[name] for name in changed},
+    }
+
+
+def delete_evidence(actor: Actor, evidence: Evidence) -> None:
+    """Remove the evidence from its case (the file stays in the store until it is orphaned).
+
+    :raises Conflict: it feeds a signed document, or other evidence hangs on it (attachments
+        or duplicates: remove those first).
+    """
+    check_editable(evidence)
+    dependants = db.session.scalar(
+        select(func.count())
+        .select_from(Evidence)
+        .where(or_(Evidence.parent_id == evidence.id, Evidence.duplicate_of_id == evidence.id))
+    )
+    if dependants:
+        raise Conflict(
+            f"{dependants} other evidence item(s) are attachments or duplicates of this one; "
+            "remove them first."
+        )
+    record(
+        actor,
+        "evidence.delete",
+        "evidence",
+        evidence.id,
+        before={
+            "case": evidence.case_id,
+            "kind": evidence.kind,
+            "name": evidence.original_name,
+            "sha256": evidence.sha256,
+        },
+    )
+    db.session.delete(evidence)
+    db.session.flush()
 
 
 def case_evidence(case: Case) -> list[Evidence]:

@@ -1,0 +1,285 @@
+"""Review, signing, verification and dispatch routes of ``/api/v1``."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import abort, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..domain import ValidationFailed
+from ..extensions import db
+from ..review import services as review
+from ..review.certificates import active_certificate, register_certificate
+from ..review.verification import verify_file
+from ..security import Permission
+from .auth import BEARER, api_actor, api_user, token_required
+from .documents import DocumentOut, visible_document
+from .schemas import ApiErrorSchema
+
+blp = Blueprint("review_api", __name__, url_prefix="/api/v1", description="Review and signing")
+
+#: Largest PDF ``/verify`` reads.
+MAX_VERIFY_BYTES = 200 * 1024 * 1024
+
+
+class SubmitIn(Schema):
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ReviewIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "request_changes"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    password = fields.String(load_default="", metadata={"description": "re-authentication"})
+    p12_passphrase = fields.String(load_default="", metadata={"description": "to sign"})
+
+
+class CommentOut(Schema):
+    id = fields.Integer()
+    document = fields.Integer(attribute="document_id")
+    version = fields.Function(lambda item: item.document.version)
+    action = fields.String()
+    body = fields.String()
+    author = fields.Function(lambda item: item.author.email if item.author else None)
+    created_at = fields.DateTime()
+
+
+class CommentList(Schema):
+    items = fields.List(fields.Nested(CommentOut))
+    next = fields.String(allow_none=True)
+
+
+class DispatchIn(Schema):
+    date = fields.Date(required=True, metadata={"description": "the day it was sent"})
+    courier = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    tracking = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    delivered_on = fields.Date(allow_none=True)
+
+
+class DispatchOut(Schema):
+    id = fields.Integer()
+    type = fields.Function(lambda item: item.type.value)
+    date = fields.Date()
+    delivered_on = fields.Date(allow_none=True)
+    details = fields.Dict()
+
+
+class CertificateIn(Schema):
+    passphrase = fields.String(load_default="")
+
+
+class CertificateFile(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class CertificateOut(Schema):
+    id = fields.Integer()
+    subject = fields.String()
+    subject_name = fields.String()
+    issuer = fields.String()
+    serial = fields.String()
+    fingerprint_sha256 = fields.String()
+    not_before = fields.DateTime()
+    not_after = fields.DateTime()
+
+
+class VerifyFile(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class QueueItem(Schema):
+    id = fields.Integer()
+    case = fields.Function(lambda item: item.case.reference)
+    case_id = fields.Integer()
+    kind = fields.Function(lambda item: item.kind.value)
+    version = fields.Integer()
+    waiting_since = fields.DateTime(attribute="updated_at")
+
+
+class QueueList(Schema):
+    items = fields.List(fields.Nested(QueueItem))
+    next = fields.String(allow_none=True)
+
+
+def with_document(view):
+    """Load the document (404 unless its case is visible) before the body is parsed, so a
+    lawyer not on the case gets 404 whatever was sent."""
+
+    @wraps(view)
+    def wrapped(*args: Any, document_id: int, **kwargs: Any):
+        g.document = visible_document(document_id)
+        return view(*args, document_id=document_id, **kwargs)
+
+    return wrapped
+
+
+def _payload(document) -> dict[str, Any]:
+    from ..documents.present import document_payload
+
+    return document_payload(document)
+
+
+@blp.route("/documents/<int:document_id>/submit")
+class Submit(MethodView):
+    # Visibility first (404 for a lawyer not on the case), then the role (403, in the service).
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_document
+    @blp.doc(security=BEARER)
+    @blp.arguments(SubmitIn)
+    @blp.response(200, DocumentOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not final, no lawyer, wrong state")
+    def post(self, body: dict[str, Any], document_id: int):
+        """Send a final version to the case's lawyer (→ ``in_review``)."""
+        document = g.document
+        review.submit(api_actor(), document, body["comment"])
+        db.session.commit()
+        return _payload(document)
+
+
+@blp.route("/documents/<int:document_id>/review")
+class Review(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_document
+    @blp.doc(security=BEARER)
+    @blp.arguments(ReviewIn)
+    @blp.response(200, DocumentOut)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="not the case's lawyer")
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not in review; no certificate")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="wrong password or passphrase")
+    def post(self, body: dict[str, Any], document_id: int):
+        """The assigned lawyer approves (re-authenticated; signs → ``signed``) or asks for
+        changes (a comment is required)."""
+        document = g.document
+        review.review(
+            api_actor(),
+            document,
+            review.Decision(
+                approve=body["decision"] == "approve",
+                comment=body["comment"],
+                password=body["password"],
+                passphrase=body["p12_passphrase"],
+            ),
+        )
+        db.session.commit()
+        db.session.refresh(document)
+        return _payload(document)
+
+
+@blp.route("/documents/<int:document_id>/comments")
+class Comments(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_document
+    @blp.doc(security=BEARER)
+    @blp.response(200, CommentList)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, document_id: int):
+        """Review comments on every version of this document's kind, oldest first."""
+        return {"items": review.comments(g.document), "next": None}
+
+
+@blp.route("/documents/<int:document_id>/dispatch")
+class Dispatch(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_document
+    @blp.doc(security=BEARER)
+    @blp.arguments(DispatchIn)
+    @blp.response(201, DispatchOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not signed")
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    def post(self, body: dict[str, Any], document_id: int):
+        """Record that the signed version was sent (a ``dispatch`` event on the timeline)."""
+        document = g.document
+        event = review.record_dispatch(
+            api_actor(),
+            document,
+            sent_on=body["date"],
+            courier=body["courier"],
+            tracking=body["tracking"],
+            delivered_on=body.get("delivered_on"),
+        )
+        db.session.commit()
+        return event, 201
+
+
+@blp.route("/review/queue")
+class Queue(MethodView):
+    decorators = [token_required(Permission.REVIEW_DOCUMENTS)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, QueueList)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    def get(self):
+        """Documents awaiting the lawyer's review, oldest first."""
+        return {"items": review.review_queue(api_user()), "next": None}
+
+
+@blp.route("/users/me/certificate")
+class MyCertificate(MethodView):
+    decorators = [token_required(Permission.REVIEW_DOCUMENTS)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, CertificateOut)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="none registered")
+    def get(self):
+        """The lawyer's active signing certificate."""
+        certificate = active_certificate(api_user())
+        if certificate is None:
+            abort(404, description="No signing certificate is registered.")
+        return certificate
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(CertificateIn, location="form")
+    @blp.arguments(CertificateFile, location="files")
+    @blp.response(201, CertificateOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="not usable for signing")
+    def post(self, form: dict[str, Any], files: dict[str, Any]):
+        """Register a PKCS#12 file (checked with the passphrase, which is not stored)."""
+        certificate = register_certificate(
+            api_actor(), api_user(), files["file"].read(), form["passphrase"]
+        )
+        db.session.commit()
+        return certificate, 201
+
+
+def larger_upload(view):
+    """Let this route read up to ``MAX_VERIFY_BYTES`` (the site-wide upload limit is lower)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        request.max_content_length = MAX_VERIFY_BYTES + 1024 * 1024
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    decorators = [token_required()]
+
+    @larger_upload
+    @blp.doc(security=BEARER)
+    @blp.arguments(VerifyFile, location="files")
+    @blp.response(200)
+    @blp.alt_response(413, schema=ApiErrorSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="not a PDF")
+    def post(self, files: dict[str, Any]):
+        """Is this PDF one of ours, was it changed, who signed it, is the signer trusted?"""
+        data = files["file"].read(MAX_VERIFY_BYTES + 1)
+        if len(data) > MAX_VERIFY_BYTES:
+            abort(413, description="The file is larger than 200 MB.")
+        if not data.startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
+            raise ValidationFailed("The file is not a PDF.", fields={"file": ["Not a PDF."]})
+        return verify_file(data).payload(api_user())
