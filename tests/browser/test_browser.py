@@ -617,3 +617,54 @@ def test_generate_a_letter_then_bulk_generate_with_a_progress_bar(
     expect(link).to_be_visible()
     archive = page.request.get(link.get_attribute("href"))
     assert archive.status == 200 and archive.body()[:2] == b"PK"
+
+
+def test_counsel_signs_a_demand_letter_on_the_review_page(visit: Visit, app: Flask, world: World):
+    from portal.accounts.models import User
+    from portal.audit.services import Actor
+    from portal.review.certificates import register_certificate
+
+    from ..documents.test_documents_api import complete_the_lawyer
+    from ..review.flow import PASSPHRASE, trusted_pki
+
+    complete_the_lawyer(app)
+    pki = trusted_pki(app)
+    with app.app_context():
+        lawyer = db.session.get(User, world.lawyer)
+        register_certificate(Actor.cli(), lawyer, pki["p12"], PASSPHRASE)
+        db.session.commit()
+        db.session.remove()
+
+    page = visit.page
+    sign_in(visit, World.EMAILS["legal"])
+    page.goto(f"/cases/{world.assigned_case}")
+    form = page.locator("#generate-form")
+    form.get_by_label("Document").select_option("demand_letter")
+    form.get_by_label("Mode").select_option("final")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Generate").click()
+    document_path = visit.path()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".badge", has_text="in review").first).to_be_visible()
+    page.goto("about:blank")  # nothing in flight may set the session cookie again
+    page.context.clear_cookies()
+
+    sign_in(visit, World.EMAILS["lawyer"])
+    # The navigation counts the letter waiting; the queue leads to the review page.
+    expect(page.get_by_role("link", name=re.compile("Review queue"))).to_contain_text("1")
+    page.goto("/review")
+    with page.expect_navigation():
+        page.locator("#queue-table a", has_text="Review").first.click()
+    assert visit.path() == f"{document_path}/review"
+    expect(page.locator("#statement")).to_contain_text("have reviewed demand letter version 1")
+    approve = page.locator("#approve-form")
+    approve.get_by_label("Your portal password").fill(PASSWORD)
+    approve.get_by_label("Certificate passphrase").fill(PASSPHRASE)
+    approve.get_by_role("checkbox").check()
+    with page.expect_navigation():
+        approve.get_by_role("button", name="Approve and sign").click()
+    assert visit.path() == document_path
+    expect(page.locator("#signature-check")).to_contain_text("Signature verified")
+    signed = page.request.get(f"{document_path}/pdf?download=1")
+    assert signed.status == 200 and b"/ByteRange" in signed.body()
