@@ -21,9 +21,8 @@ from ..cases import policy
 from ..cases.events import add_event
 from ..cases.models import Case, CaseEvent
 from ..db import utcnow
-from ..documents.models import Document, DocumentEvidence, DocumentStatus
+from ..documents.models import Document, DocumentStatus
 from ..domain import Conflict, DomainError, NotFound, ValidationFailed
-from ..evidence.models import Evidence
 from ..extensions import db
 from ..security import Permission, has_permission
 from ..signing import CertificateRejected, Stamp, sign_pdf, verify_pdf
@@ -415,20 +414,6 @@ def record_dispatch(
             "tracking": tracking.strip(),
             "delivered_on": delivered_on,
         },
-    )
-
-
-def signed_documents_using(evidence: Evidence) -> list[Document]:
-    """Current signed versions generated from ``evidence`` (they freeze it)."""
-    return list(
-        db.session.scalars(
-            select(Document)
-            .join(DocumentEvidence, DocumentEvidence.document_id == Document.id)
-            .where(
-                DocumentEvidence.evidence_id == evidence.id,
-                Document.status == DocumentStatus.SIGNED,
-            )
-        )
     )
 
 
