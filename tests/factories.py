@@ -10,6 +10,7 @@ from functools import cache
 from portal.accounts.models import User
 from portal.accounts.services import create_token, hash_password
 from portal.audit.services import Actor
+from portal.bundles.models import Bundle, BundleVolume
 from portal.cases.models import Case
 from portal.cases.services import open_case
 from portal.documents.models import Document, DocumentKind, DocumentSource, DocumentStatus
@@ -146,6 +147,8 @@ class World:
     assigned_document: int
     other_document: int
     legal_job: int
+    assigned_bundle: int
+    other_bundle: int
 
     EMAILS = {
         "admin": "admin@tests.example",
@@ -188,6 +191,7 @@ def build_world() -> World:
         for case in (assigned, other)
     ]  # fmt: skip
     documents = [stored_document(case) for case in (assigned, other)]
+    bundles = [stored_bundle(case) for case in (assigned, other)]
     job = create_job(
         Actor(user=users["legal"]), "documents.bulk", "test job", {"cases": []}, total=0
     )
@@ -206,6 +210,8 @@ def build_world() -> World:
         assigned_document=documents[0].id,
         other_document=documents[1].id,
         legal_job=job.id,
+        assigned_bundle=bundles[0].id,
+        other_bundle=bundles[1].id,
     )
 
 
@@ -235,6 +241,31 @@ def stored_document(case: Case, kind: str = "evidence_list") -> Document:
     db.session.add(document)
     db.session.flush()
     return document
+
+
+def stored_bundle(case: Case) -> Bundle:
+    """A bundle row over placeholder bytes, for tests of access only (the bundle tests build
+    real ones)."""
+    store = file_store()
+    pdf_sha, size = store.put(b"%PDF-1.4 placeholder bundle of " + case.reference.encode())
+    zip_sha, _ = store.put(b"PK placeholder bundle zip of " + case.reference.encode())
+    bundle = Bundle(
+        case_id=case.id,
+        version=1,
+        status=DocumentStatus.DRAFT,
+        profile="default",
+        arrangement="kind",
+        label_prefix="C-",
+        pages=1,
+        manifest={},
+        zip_sha256=zip_sha,
+    )
+    bundle.volumes.append(
+        BundleVolume(number=1, pdf_sha256=pdf_sha, pages=1, bytes=size, first_page=1, last_page=1)
+    )
+    db.session.add(bundle)
+    db.session.flush()
+    return bundle
 
 
 def token_for(email: str) -> str:

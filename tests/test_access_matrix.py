@@ -461,6 +461,32 @@ MATRIX = [
         "/admin/trusted-roots/999999/remove",
         {**ADMIN_ONLY, "admin": "404"},
     ),
+    # Filing bundles (the world's cases have no exhibit PDFs: a build is refused with 409).
+    Row("bundles_api.CaseBundles", "GET", "/api/v1/cases/{assigned_case}/bundles", api()),
+    Row(
+        "bundles_api.CaseBundles",
+        "GET",
+        "/api/v1/cases/{other_case}/bundles",
+        api(lawyer="404"),
+    ),
+    Row(
+        "bundles_api.CaseBundles",
+        "POST",
+        "/api/v1/cases/{assigned_case}/bundles",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "bundles_api.CaseBundles",
+        "POST",
+        "/api/v1/cases/{other_case}/bundles",
+        api(finance="403", lawyer="404"),
+    ),
+    Row("bundles_api.BundleItem", "GET", "/api/v1/bundles/{assigned_bundle}", api()),
+    Row("bundles_api.BundleItem", "GET", "/api/v1/bundles/{other_bundle}", api(lawyer="404")),
+    Row("bundles_api.BundlePdf", "GET", "/api/v1/bundles/{assigned_bundle}/pdf", api()),
+    Row("bundles_api.BundlePdf", "GET", "/api/v1/bundles/{other_bundle}/pdf", api(lawyer="404")),
+    Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{assigned_bundle}/zip", api()),
+    Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{other_bundle}/zip", api(lawyer="404")),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
 ]
 

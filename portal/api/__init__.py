@@ -30,6 +30,7 @@ def init_api(app: Flask) -> Api:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
     )
     from ..imports.api import blp as imports_blp
+    from .bundles import blp as bundles_blp
     from .cases import blp as cases_blp
     from .documents import blp as documents_blp
     from .evidence import blp as evidence_blp
@@ -38,7 +39,7 @@ def init_api(app: Flask) -> Api:
     from .views import blp as core_blp
 
     blueprints = (core_blp, ledger_blp, imports_blp, cases_blp, evidence_blp, documents_blp)
-    for blp in (*blueprints, review_blp):
+    for blp in (*blueprints, review_blp, bundles_blp):
         # Bearer tokens, not cookies, authenticate the API, so CSRF does not apply to it.
         csrf.exempt(blp)
         api.register_blueprint(blp)

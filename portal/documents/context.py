@@ -173,7 +173,10 @@ class ExhibitLine:
     date: dt.date | None
     source: str | None
     proves: str | None
-    pages: int | None
+    #: Pages of its PDF, or in a filing bundle its page range ("12–15").
+    pages: int | str | None
+    #: Its label in a filing bundle ("C-003"); otherwise it is numbered in list order.
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -413,7 +416,7 @@ def _basis_text(interest: Interest, lang: str) -> str | None:
 def _exhibit(number: int, item: ExhibitLine, lang: str, day) -> dict[str, Any]:
     en_kind, zh_kind, en_proves, zh_proves = EVIDENCE_KINDS.get(item.kind, EVIDENCE_KINDS["other"])
     return {
-        "number": number,
+        "number": item.label or number,
         "name": item.name,
         "kind": zh_kind if lang == "zh" else en_kind,
         "date": day(item.date),

@@ -62,12 +62,16 @@ def gather(
     evidence: list[Evidence],
     inputs: dict[str, str],
     demand: Demand | None = None,
+    positions: dict[int, tuple[str, str]] | None = None,
 ) -> DocumentFacts:
     """The facts a document of ``kind`` states about ``case`` on ``on``.
 
     A statement of claim or an evidence list repeats the deadline of ``demand`` (the case's
     latest demand letter) when there is one; other kinds set their own from ``on``.
+    ``positions`` (evidence id → label and page range) is where each exhibit sits in a filing
+    bundle; the evidence list then shows those instead of a plain number and page count.
     """
+    positions = positions or {}
     creditor, debtor, lawyer = case.creditor, case.debtor, case.lawyer
     claimed = claim.claimed
     interest = claim.interest or {}
@@ -169,7 +173,8 @@ def gather(
                 date=item.document_date,
                 source=item.source,
                 proves=item.proves,
-                pages=item.pages,
+                pages=positions[item.id][1] if item.id in positions else item.pages,
+                label=positions[item.id][0] if item.id in positions else None,
             )
             for item in evidence
         ),

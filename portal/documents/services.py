@@ -156,6 +156,7 @@ def prepare_document(
     on: dt.date | None = None,
     claim: CaseClaim | None = None,
     evidence: list | None = None,
+    positions: dict[int, tuple[str, str]] | None = None,
 ) -> Prepared:
     """Render one document of ``kind`` for ``case`` to DOCX.
 
@@ -192,6 +193,7 @@ def prepare_document(
             evidence=evidence,
             inputs=values,
             demand=demand,
+            positions=positions,
         )
         deadline = facts.deadline
         return build_context(facts)

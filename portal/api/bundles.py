@@ -1,0 +1,172 @@
+"""Bundles routes of ``/api/v1``: build a case's filing bundle, read it, download its volumes
+and its zip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..bundles.models import Bundle
+from ..bundles.profiles import PROFILES
+from ..bundles.services import ARRANGEMENTS, case_bundles, start_build
+from ..cases import policy
+from ..extensions import db
+from ..security import Permission, has_permission
+from ..storage import file_store
+from .auth import BEARER, api_actor, api_user, token_required
+from .cases import with_case
+from .evidence import download
+from .schemas import ApiErrorSchema
+
+blp = Blueprint("bundles_api", __name__, url_prefix="/api/v1", description="Filing bundles")
+
+
+class BuildIn(Schema):
+    profile = fields.String(load_default="default", validate=validate.OneOf(list(PROFILES)))
+    order = fields.String(load_default="kind", validate=validate.OneOf(list(ARRANGEMENTS)))
+    dividers = fields.Boolean(load_default=False)
+    label_prefix = fields.String(load_default="C-", validate=validate.Length(min=1, max=6))
+
+
+class BuildOut(Schema):
+    job = fields.Integer()
+    status = fields.String()
+
+
+class VolumeOut(Schema):
+    number = fields.Integer()
+    pages = fields.Integer()
+    bytes = fields.Integer()
+    sha256 = fields.String(attribute="pdf_sha256")
+    first_page = fields.Integer()
+    last_page = fields.Integer()
+
+
+class ExhibitOut(Schema):
+    label = fields.String()
+    evidence = fields.Integer(attribute="evidence_id", allow_none=True)
+    title = fields.String()
+    first_page = fields.Integer()
+    last_page = fields.Integer()
+    volume = fields.Integer()
+    sha256 = fields.String(attribute="sha256_rendition")
+    sha256_original = fields.String(allow_none=True)
+    duplicate_of = fields.String(attribute="duplicate_of_label", allow_none=True)
+    near_duplicate_of = fields.String(attribute="near_duplicate_of_label", allow_none=True)
+
+
+class BundleOut(Schema):
+    id = fields.Integer()
+    case = fields.Integer(attribute="case_id")
+    version = fields.Integer()
+    status = fields.Function(lambda bundle: bundle.status.value)
+    profile = fields.String()
+    order = fields.String(attribute="arrangement")
+    pages = fields.Integer()
+    volumes = fields.List(fields.Nested(VolumeOut))
+    exhibits = fields.List(fields.Nested(ExhibitOut))
+    preflight = fields.List(fields.Dict())
+    warnings = fields.List(fields.String())
+    sha256_zip = fields.String(attribute="zip_sha256")
+    created_at = fields.DateTime()
+
+
+class BundleList(Schema):
+    items = fields.List(fields.Nested(BundleOut))
+    next = fields.String(allow_none=True)
+
+
+def _can_build(user, case) -> bool:
+    return policy.can_edit_case(user, case) and has_permission(user, Permission.GENERATE_DOCUMENTS)
+
+
+def visible_bundle(bundle_id: int) -> Bundle:
+    """The bundle if the token's user may see its case, else 404."""
+    bundle = db.session.get(Bundle, bundle_id)
+    if bundle is None or not policy.can_view_case(api_user(), bundle.case):
+        abort(404)
+    return bundle
+
+
+@blp.route("/cases/<int:case_id>/bundles")
+class CaseBundles(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_case()
+    @blp.doc(security=BEARER)
+    @blp.response(200, BundleList)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, case_id: int):
+        """Every bundle version of the case, newest first."""
+        return {"items": case_bundles(g.case), "next": None}
+
+    @with_case(_can_build, "Your role does not build bundles.")
+    @blp.doc(security=BEARER)
+    @blp.arguments(BuildIn)
+    @blp.response(202, BuildOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="no evidence, or exhibits not ready")
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    def post(self, body: dict[str, Any], case_id: int):
+        """Build a new bundle version in the job queue; follow it at ``/api/v1/jobs/<id>``."""
+        job = start_build(
+            api_actor(),
+            g.case,
+            profile=body["profile"],
+            arrangement=body["order"],
+            dividers=body["dividers"],
+            label_prefix=body["label_prefix"],
+        )
+        db.session.refresh(job)
+        return {"job": job.id, "status": job.status.value}, 202
+
+
+@blp.route("/bundles/<int:bundle_id>")
+class BundleItem(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER)
+    @blp.response(200, BundleOut)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, bundle_id: int):
+        """One bundle version: volumes, exhibits with their final page ranges, preflight."""
+        return visible_bundle(bundle_id)
+
+
+@blp.route("/bundles/<int:bundle_id>/pdf")
+class BundlePdf(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(
+        security=BEARER,
+        params=[{"name": "volume", "in": "query", "schema": {"type": "integer", "default": 1}}],
+        responses={"200": {"description": "one volume's PDF"}},
+    )
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, bundle_id: int):
+        """One volume of the bundle (``?volume=N``, default 1), verified against its hash."""
+        bundle = visible_bundle(bundle_id)
+        number = request.args.get("volume", "1")
+        volume = next((v for v in bundle.volumes if str(v.number) == number), None)
+        if volume is None:
+            abort(404, description=f"The bundle has volumes 1 to {len(bundle.volumes)}.")
+        name = f"{bundle.filename} vol {volume.number}.pdf"
+        return download(file_store().read(volume.pdf_sha256), "application/pdf", name)
+
+
+@blp.route("/bundles/<int:bundle_id>/zip")
+class BundleZip(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @blp.doc(security=BEARER, responses={"200": {"description": "volumes, originals, manifest"}})
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, bundle_id: int):
+        """The volumes, the original files and ``manifest.json`` in one zip."""
+        bundle = visible_bundle(bundle_id)
+        data = file_store().read(bundle.zip_sha256)
+        return download(data, "application/zip", f"{bundle.filename}.zip")
