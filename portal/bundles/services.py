@@ -158,17 +158,7 @@ def start_build(
 @task()
 def build_bundle_job(job_id: int) -> str:
     """The job body: gather, build (with progress), store, zip."""
-    job = db.session.get(Job, job_id)
-    if job is None:
-        return "gone"
-    try:
-        return _run(job)
-    except Exception as error:  # the job records any failure; nothing half-done is kept
-        log.exception("bundle job %s failed", job_id)
-        db.session.rollback()
-        message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-        jobs.fail(job_id, message)
-        return "failed"
+    return jobs.run(job_id, _run, "bundle")
 
 
 def _run(job: Job) -> str:

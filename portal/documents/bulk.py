@@ -137,15 +137,7 @@ def start_bulk(
 @task()
 def bulk_generate(job_id: int) -> str:
     """The job body: render all, convert in batches, store, zip; progress as it goes."""
-    job = db.session.get(Job, job_id)
-    if job is None:
-        return "gone"
-    try:
-        return _run(job)
-    except Exception as error:  # the job records any failure; nothing half-done is kept
-        log.exception("bulk generation job %s failed", job_id)
-        jobs.fail(job_id, f"{type(error).__name__}: {error}")
-        return "failed"
+    return jobs.run(job_id, _run, "bulk generation")
 
 
 def _run(job: Job) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..audit.services import Actor, record
 from ..db import utcnow
+from ..domain import DomainError
 from ..extensions import db
 from ..security import Role
 from ..storage import register_references
@@ -33,6 +36,26 @@ def create_job(actor: Actor, kind: str, title: str, params: dict[str, Any], tota
     db.session.flush()
     record(actor, "job.create", "job", job.id, after={"kind": kind, "title": job.title})
     return job
+
+
+log = logging.getLogger(__name__)
+
+
+def run(job_id: int, body: Callable[[Job], str], what: str) -> str:
+    """Run a queued job's ``body``; any failure is recorded on the job and nothing half-done is
+    kept (the session is rolled back). Returns the body's outcome, ``failed`` or ``gone``."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return "gone"
+    try:
+        return body(job)
+    except Exception as error:  # a job must end in a state people can read, whatever happened
+        log.exception("%s job %s failed", what, job_id)
+        message = (
+            error.message if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+        )
+        fail(job_id, message)
+        return "failed"
 
 
 def start(job: Job) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.evidence.jobs import render_evidence
 from portal.evidence.models import Evidence
@@ -143,3 +143,25 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
         (2, "superseded"),
         (1, "superseded"),
     ]
+
+
+def test_a_failed_build_is_reported_on_the_job_and_keeps_nothing(app, client, world, monkeypatch):
+    from portal.bundles import services
+    from portal.bundles.layout import BundleFailed
+    from portal.bundles.models import Bundle
+
+    legal = auth(app, "legal")
+    with app.app_context():
+        render_evidence(world.assigned_evidence)
+        before = db.session.scalar(select(func.count()).select_from(Bundle))
+
+    def broken(*_args, **_kwargs):
+        raise BundleFailed("“note.txt” has no pages.")
+
+    monkeypatch.setattr(services, "build_bundle", broken)
+    started = client.post(f"/api/v1/cases/{world.assigned_case}/bundles", json={}, headers=legal)
+    assert started.status_code == 202
+    job = client.get(f"/api/v1/jobs/{started.get_json()['job']}", headers=legal).get_json()
+    assert job["status"] == "failed" and job["error"] == "“note.txt” has no pages."
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Bundle)) == before
