@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .audit import bp as audit_bp
+    from .bundles import bp as bundles_bp
     from .cases import bp as cases_bp
     from .documents import bp as documents_bp
     from .evidence.views import bp as evidence_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(documents_bp)
+    app.register_blueprint(bundles_bp)
     app.register_blueprint(review_bp)
 
     from .api import init_api

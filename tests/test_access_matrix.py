@@ -487,6 +487,15 @@ MATRIX = [
     Row("bundles_api.BundlePdf", "GET", "/api/v1/bundles/{other_bundle}/pdf", api(lawyer="404")),
     Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{assigned_bundle}/zip", api()),
     Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{other_bundle}/zip", api(lawyer="404")),
+    # Bundle pages (a build on the world's cases is refused with 409: no exhibit PDFs).
+    Row("bundles.build", "POST", "/cases/{assigned_case}/bundles", GENERATE),
+    Row("bundles.build", "POST", "/cases/{other_case}/bundles", GENERATE),
+    Row("bundles.show", "GET", "/bundles/{assigned_bundle}", signed_in()),
+    Row("bundles.show", "GET", "/bundles/{other_bundle}", signed_in(lawyer="404")),
+    Row("bundles.volume", "GET", "/bundles/{assigned_bundle}/volumes/1", signed_in()),
+    Row("bundles.volume", "GET", "/bundles/{other_bundle}/volumes/1", signed_in(lawyer="404")),
+    Row("bundles.archive", "GET", "/bundles/{assigned_bundle}/zip", signed_in()),
+    Row("bundles.archive", "GET", "/bundles/{other_bundle}/zip", signed_in(lawyer="404")),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),
 ]
 

@@ -13,4 +13,11 @@ This package holds the pure builder — bytes in, bytes out, no Flask and no dat
 ``duplicates``  Page text of exhibits, for near-duplicates.
 ``report``      The preflight report per volume.
 ==============  ================================================================================
+
+``models`` and ``services`` keep each build as a version of the case (a job); ``views`` and
+``forms`` are the pages.
 """
+
+from .views import bp
+
+__all__ = ["bp"]
