@@ -274,7 +274,10 @@ def _run(job: Job) -> str:
     db.session.commit()
     jobs.finish(
         job,
-        {"bundle": bundle.id, "version": bundle.version, "pages": bundle.pages,
+        {"summary": f"Bundle v{bundle.version}: {bundle.pages} pages in "
+                    f"{len(bundle.volumes)} volume(s)",
+         "link": {"href": f"/bundles/{bundle.id}", "label": f"Open bundle v{bundle.version}"},
+         "bundle": bundle.id, "version": bundle.version, "pages": bundle.pages,
          "volumes": len(bundle.volumes), "warnings": bundle.warnings},
         output=(bundle.zip_sha256, f"{bundle.filename}.zip"),
     )  # fmt: skip

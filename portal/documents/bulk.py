@@ -214,6 +214,7 @@ def _run(job: Job) -> str:
     db.session.commit()
     sha256, _size = file_store().put(archive.getvalue())
     result = {
+        "summary": f"{len(documents)} generated, {len(errors)} failed",
         "kind": kind.value,
         "generated": len(documents),
         "failed": len(errors),

@@ -11,6 +11,7 @@
   const done = card.querySelector("[data-job-done]");
   const waiting = card.querySelector("[data-job-waiting]");
   const summary = card.querySelector("[data-job-summary]");
+  const link = card.querySelector("[data-job-link]");
   const failure = card.querySelector("[data-job-error]");
   const errors = card.querySelector("[data-job-errors]");
   const rows = card.querySelector("[data-job-error-rows]");
@@ -30,7 +31,13 @@
     bar.classList.toggle("bg-danger", job.status === "failed");
     if (job.status === "done") {
       done.hidden = false;
-      if (job.result) summary.textContent = job.result.generated + " generated, " + job.result.failed + " failed";
+      if (job.result) summary.textContent = job.result.summary || "";
+      // Only a path inside the portal is followed (the job's result names it).
+      if (job.result && job.result.link && /^\/[^/\\]/.test(job.result.link.href)) {
+        link.href = job.result.link.href;
+        link.textContent = job.result.link.label;
+        link.hidden = false;
+      }
     }
     if (job.error) { failure.hidden = false; failure.textContent = job.error; }
     if (job.result && job.result.errors && job.result.errors.length) {
