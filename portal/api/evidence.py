@@ -153,6 +153,18 @@ def download(data: bytes, media_type: str, filename: str) -> Response:
     return response
 
 
+def inline_pdf(data: bytes, filename: str, *, attachment: bool = False) -> Response:
+    """A PDF of our own making, opened in the browser's viewer (framed by our own pages only);
+    ``attachment`` saves it instead. No sandbox: a sandboxed PDF viewer shows a blank page."""
+    response = download(data, "application/pdf", filename)
+    if not attachment:
+        disposition = response.headers["Content-Disposition"]
+        response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")
+        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
 @blp.route("/evidence/<int:evidence_id>/file")
 class EvidenceOriginal(MethodView):
     decorators = [token_required(Permission.VIEW_CASES)]

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user
 
 from ..accounts.views import current_actor
-from ..api.evidence import download
+from ..api.evidence import download, inline_pdf
 from ..cases import policy
 from ..cases.models import Case
 from ..cases.views import render_case
@@ -125,14 +125,8 @@ def volume(bundle_id: int, number: int) -> Response:
     bundle = _visible(bundle_id)
     item = _volume(bundle, number)
     name = f"{bundle.filename} vol {item.number}.pdf"
-    response = download(file_store().read(item.pdf_sha256), "application/pdf", name)
-    if not request.args.get("download"):
-        disposition = response.headers["Content-Disposition"]
-        response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")
-        # Our own bundle, opened in the browser's viewer: no sandbox (it blanks the viewer).
-        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    data = file_store().read(item.pdf_sha256)
+    return inline_pdf(data, name, attachment=bool(request.args.get("download")))
 
 
 @bp.get("/bundles/<int:bundle_id>/zip")

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from ..accounts.views import current_actor
-from ..api.evidence import download
+from ..api.evidence import download, inline_pdf
 from ..cases import policy
 from ..cases.models import Case, CaseStatus
 from ..cases.views import render_case
@@ -120,14 +120,7 @@ def pdf(document_id: int) -> Response:
         data, name = signed_pdf(current_actor(), document), f"{document.filename} signed.pdf"
     else:
         data, name = file_store().read(document.pdf_sha256), f"{document.filename}.pdf"
-    response = download(data, "application/pdf", name)
-    if not request.args.get("download"):
-        disposition = response.headers["Content-Disposition"]
-        response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")
-        # Our own rendering, shown in a frame of our own page: no sandbox (it blanks the viewer).
-        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return response
+    return inline_pdf(data, name, attachment=bool(request.args.get("download")))
 
 
 @bp.get("/documents/<int:document_id>/docx")
