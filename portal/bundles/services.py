@@ -235,12 +235,13 @@ def _run(job: Job) -> str:
             raise Conflict(f"The evidence list could not be made: {error}")
         return pdf
 
+    previous = latest_bundle(case)
     spec = BundleSpec(
         court=court or DEFAULT_COURTS.get(case.jurisdiction.value, ""),
         case_reference=case.reference,
         claimant=case.creditor.legal_name,
         defendant=case.debtor.name,
-        version=(latest_bundle(case).version + 1) if latest_bundle(case) else 1,
+        version=(previous.version + 1) if previous else 1,
         on=on,
         title="起诉材料" if language == "zh" else "Filing bundle",
         language=language,

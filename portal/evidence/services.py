@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from ..audit.services import Actor, record
+from ..audit.services import Actor, diff, record
 from ..cases.models import Case
 from ..domain import Conflict, ValidationFailed
 from ..extensions import db
@@ -151,15 +151,13 @@ def update_evidence(actor: Actor, evidence: Evidence, changes: Mapping[str, Any]
     for name in before:
         setattr(evidence, name, changes[name])
     db.session.flush()
-    record(actor, "evidence.update", "evidence", evidence.id, **_diff(before, changes))
-
-
-def _diff(before: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    changed = {name for name in before if before[name] != changes[name]}
-    return {
-        "before": {name: before[name] for name in changed},
-        "after": {name: changes[name] for name in changed},
-    }
+    record(
+        actor,
+        "evidence.update",
+        "evidence",
+        evidence.id,
+        **diff(before, {name: changes[name] for name in before}),
+    )
 
 
 def delete_evidence(actor: Actor, evidence: Evidence) -> None:

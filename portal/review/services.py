@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
 from ..accounts.services import verify_password
@@ -356,16 +356,22 @@ def comments(document: Document) -> list[ReviewComment]:
     )
 
 
+def _awaiting(user: User):
+    return (
+        select(Document)
+        .join(Case, Case.id == Document.case_id)
+        .where(Document.status == DocumentStatus.IN_REVIEW, Case.lawyer_id == user.id)
+    )
+
+
 def review_queue(user: User) -> list[Document]:
     """Documents awaiting ``user``'s review (cases assigned to them), oldest first."""
-    return list(
-        db.session.scalars(
-            select(Document)
-            .join(Case, Case.id == Document.case_id)
-            .where(Document.status == DocumentStatus.IN_REVIEW, Case.lawyer_id == user.id)
-            .order_by(Document.updated_at, Document.id)
-        )
-    )
+    return list(db.session.scalars(_awaiting(user).order_by(Document.updated_at, Document.id)))
+
+
+def review_waiting(user: User) -> int:
+    """How many documents await ``user``'s review (the navigation's badge)."""
+    return db.session.scalar(select(func.count()).select_from(_awaiting(user).subquery())) or 0
 
 
 def record_dispatch(

@@ -89,7 +89,7 @@ def _navigation() -> dict[str, Any]:
         if not has_permission(current_user, Permission.REVIEW_DOCUMENTS):
             return None
         try:
-            return len(services.review_queue(current_user))
+            return services.review_waiting(current_user)
         except SQLAlchemyError:
             return None
 
