@@ -487,6 +487,57 @@ MATRIX = [
     Row("bundles_api.BundlePdf", "GET", "/api/v1/bundles/{other_bundle}/pdf", api(lawyer="404")),
     Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{assigned_bundle}/zip", api()),
     Row("bundles_api.BundleZip", "GET", "/api/v1/bundles/{other_bundle}/zip", api(lawyer="404")),
+    # Bundle review: visibility first (404), then the role (403).
+    Row(
+        "bundles_api.BundleSubmit",
+        "POST",
+        "/api/v1/bundles/{assigned_bundle}/submit",
+        api(finance="403", lawyer="403"),
+    ),
+    Row(
+        "bundles_api.BundleSubmit",
+        "POST",
+        "/api/v1/bundles/{other_bundle}/submit",
+        api(finance="403", lawyer="404"),
+    ),
+    Row("bundles_api.BundleReview", "POST", "/api/v1/bundles/{assigned_bundle}/review", api()),
+    Row(
+        "bundles_api.BundleReview",
+        "POST",
+        "/api/v1/bundles/{other_bundle}/review",
+        api(lawyer="404"),
+    ),
+    Row("bundles_api.BundleComments", "GET", "/api/v1/bundles/{assigned_bundle}/comments", api()),
+    Row(
+        "bundles_api.BundleComments",
+        "GET",
+        "/api/v1/bundles/{other_bundle}/comments",
+        api(lawyer="404"),
+    ),
+    Row(
+        "bundles.submit",
+        "POST",
+        "/bundles/{assigned_bundle}/submit",
+        signed_in(finance="403", lawyer="403"),
+    ),
+    Row(
+        "bundles.submit",
+        "POST",
+        "/bundles/{other_bundle}/submit",
+        signed_in(finance="403", lawyer="404"),
+    ),
+    Row(
+        "bundles.review",
+        "POST",
+        "/bundles/{assigned_bundle}/review",
+        signed_in(admin="403", legal="403", finance="403"),
+    ),
+    Row(
+        "bundles.review",
+        "POST",
+        "/bundles/{other_bundle}/review",
+        signed_in(admin="403", legal="403", finance="403", lawyer="404"),
+    ),
     # Bundle pages (a build on the world's cases is refused with 409: no exhibit PDFs).
     Row("bundles.build", "POST", "/cases/{assigned_case}/bundles", GENERATE),
     Row("bundles.build", "POST", "/cases/{other_case}/bundles", GENERATE),

@@ -1,8 +1,9 @@
 """Bundles routes of ``/api/v1``: build a case's filing bundle, read it, download its volumes
-and its zip."""
+and its zip (signed once counsel signed), submit it for review, review it."""
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from flask import abort, g, request
@@ -14,12 +15,16 @@ from ..bundles.models import Bundle
 from ..bundles.profiles import PROFILES
 from ..bundles.services import ARRANGEMENTS, case_bundles, start_build
 from ..cases import policy
+from ..documents.present import approval_payload
 from ..extensions import db
+from ..review import services as review
+from ..review.verification import signed_pdf
 from ..security import Permission, has_permission
 from ..storage import file_store
 from .auth import BEARER, api_actor, api_user, token_required
 from .cases import with_case
 from .evidence import download
+from .review import CommentList, ReviewIn, SubmitIn
 from .schemas import ApiErrorSchema
 
 blp = Blueprint("bundles_api", __name__, url_prefix="/api/v1", description="Filing bundles")
@@ -42,6 +47,7 @@ class VolumeOut(Schema):
     pages = fields.Integer()
     bytes = fields.Integer()
     sha256 = fields.String(attribute="pdf_sha256")
+    sha256_signed = fields.String(attribute="signed_sha256", allow_none=True)
     first_page = fields.Integer()
     last_page = fields.Integer()
 
@@ -72,6 +78,11 @@ class BundleOut(Schema):
     preflight = fields.List(fields.Dict())
     warnings = fields.List(fields.String())
     sha256_zip = fields.String(attribute="zip_sha256")
+    sha256_signed_zip = fields.String(attribute="signed_zip_sha256", allow_none=True)
+    approval = fields.Function(
+        lambda bundle: approval_payload(bundle.approval),
+        metadata={"description": "counsel's decision once signed (hashes of the zips)"},
+    )
     created_at = fields.DateTime()
 
 
@@ -148,15 +159,21 @@ class BundlePdf(MethodView):
         responses={"200": {"description": "one volume's PDF"}},
     )
     @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the signed volume fails its check")
     def get(self, bundle_id: int):
-        """One volume of the bundle (``?volume=N``, default 1), verified against its hash."""
+        """One volume of the bundle (``?volume=N``, default 1), verified against its hash; once
+        signed, the signed volume, whose signature is checked again first."""
         bundle = visible_bundle(bundle_id)
         number = request.args.get("volume", "1")
         volume = next((v for v in bundle.volumes if str(v.number) == number), None)
         if volume is None:
             abort(404, description=f"The bundle has volumes 1 to {len(bundle.volumes)}.")
-        name = f"{bundle.filename} vol {volume.number}.pdf"
-        return download(file_store().read(volume.pdf_sha256), "application/pdf", name)
+        name = f"{bundle.filename} vol {volume.number}"
+        if volume.signed_sha256:
+            return download(
+                signed_pdf(api_actor(), volume), "application/pdf", f"{name} signed.pdf"
+            )
+        return download(file_store().read(volume.pdf_sha256), "application/pdf", f"{name}.pdf")
 
 
 @blp.route("/bundles/<int:bundle_id>/zip")
@@ -166,7 +183,90 @@ class BundleZip(MethodView):
     @blp.doc(security=BEARER, responses={"200": {"description": "volumes, originals, manifest"}})
     @blp.alt_response(404, schema=ApiErrorSchema)
     def get(self, bundle_id: int):
-        """The volumes, the original files and ``manifest.json`` in one zip."""
+        """The volumes (signed, once counsel signed), the original files and ``manifest.json``
+        in one zip."""
         bundle = visible_bundle(bundle_id)
+        if bundle.signed_zip_sha256:
+            data = file_store().read(bundle.signed_zip_sha256)
+            return download(data, "application/zip", f"{bundle.filename} signed.zip")
         data = file_store().read(bundle.zip_sha256)
         return download(data, "application/zip", f"{bundle.filename}.zip")
+
+
+def with_bundle(view):
+    """Load the bundle (404 unless its case is visible) before the body is parsed, so a lawyer
+    not on the case gets 404 whatever was sent."""
+
+    @wraps(view)
+    def wrapped(*args: Any, bundle_id: int, **kwargs: Any):
+        g.bundle = visible_bundle(bundle_id)
+        return view(*args, bundle_id=bundle_id, **kwargs)
+
+    return wrapped
+
+
+@blp.route("/bundles/<int:bundle_id>/submit")
+class BundleSubmit(MethodView):
+    # Visibility first (404 for a lawyer not on the case), then the role (403, in the service).
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_bundle
+    @blp.doc(security=BEARER)
+    @blp.arguments(SubmitIn)
+    @blp.response(200, BundleOut)
+    @blp.alt_response(403, schema=ApiErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(
+        409,
+        schema=ApiErrorSchema,
+        description="no statement of claim, failed preflight, no lawyer, wrong state",
+    )
+    def post(self, body: dict[str, Any], bundle_id: int):
+        """Send the bundle version to the case's lawyer (→ ``in_review``)."""
+        review.submit(api_actor(), g.bundle, body["comment"])
+        db.session.commit()
+        return g.bundle
+
+
+@blp.route("/bundles/<int:bundle_id>/review")
+class BundleReview(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_bundle
+    @blp.doc(security=BEARER)
+    @blp.arguments(ReviewIn)
+    @blp.response(200, BundleOut)
+    @blp.alt_response(403, schema=ApiErrorSchema, description="not the case's lawyer")
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not in review; no certificate")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="wrong password or passphrase")
+    def post(self, body: dict[str, Any], bundle_id: int):
+        """The assigned lawyer approves (re-authenticated; every volume is signed →
+        ``signed``) or asks for changes (a comment is required)."""
+        bundle = g.bundle
+        review.review(
+            api_actor(),
+            bundle,
+            review.Decision(
+                approve=body["decision"] == "approve",
+                comment=body["comment"],
+                password=body["password"],
+                passphrase=body["p12_passphrase"],
+            ),
+        )
+        db.session.commit()
+        db.session.refresh(bundle)
+        return bundle
+
+
+@blp.route("/bundles/<int:bundle_id>/comments")
+class BundleComments(MethodView):
+    decorators = [token_required(Permission.VIEW_CASES)]
+
+    @with_bundle
+    @blp.doc(security=BEARER)
+    @blp.response(200, CommentList)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, bundle_id: int):
+        """Review comments on every bundle version of the case, oldest first."""
+        return {"items": review.comments(g.bundle), "next": None}

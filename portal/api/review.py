@@ -14,6 +14,7 @@ from ..domain import ValidationFailed
 from ..extensions import db
 from ..review import services as review
 from ..review.certificates import active_certificate, register_certificate
+from ..review.subjects import subject
 from ..review.verification import verify_file
 from ..security import Permission
 from .auth import BEARER, api_actor, api_user, token_required
@@ -39,8 +40,9 @@ class ReviewIn(Schema):
 
 class CommentOut(Schema):
     id = fields.Integer()
-    document = fields.Integer(attribute="document_id")
-    version = fields.Function(lambda item: item.document.version)
+    document = fields.Integer(attribute="document_id", allow_none=True)
+    bundle = fields.Integer(attribute="bundle_id", allow_none=True)
+    version = fields.Integer()
     action = fields.String()
     body = fields.String()
     author = fields.Function(lambda item: item.author.email if item.author else None)
@@ -92,11 +94,17 @@ class VerifyFile(Schema):
 
 class QueueItem(Schema):
     id = fields.Integer()
+    type = fields.Function(
+        lambda item: subject(item).entity, metadata={"description": "document or bundle"}
+    )
     case = fields.Function(lambda item: item.case.reference)
     case_id = fields.Integer()
-    kind = fields.Function(lambda item: item.kind.value)
+    kind = fields.Function(
+        lambda item: "filing_bundle" if subject(item).is_bundle else item.kind.value
+    )
     version = fields.Integer()
     waiting_since = fields.DateTime(attribute="updated_at")
+    link = fields.Function(lambda item: subject(item).review_link)
 
 
 class QueueList(Schema):
@@ -221,7 +229,7 @@ class Queue(MethodView):
     @blp.response(200, QueueList)
     @blp.alt_response(403, schema=ApiErrorSchema)
     def get(self):
-        """Documents awaiting the lawyer's review, oldest first."""
+        """Documents and bundles awaiting the lawyer's review, oldest first."""
         return {"items": review.review_queue(api_user()), "next": None}
 
 

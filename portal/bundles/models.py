@@ -14,6 +14,7 @@ from ..extensions import db
 
 if TYPE_CHECKING:
     from ..cases.models import Case
+    from ..review.models import Approval
 
 
 class Bundle(TimestampMixin, db.Model):
@@ -42,6 +43,8 @@ class Bundle(TimestampMixin, db.Model):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The zip of volumes, originals and manifest.json.
     zip_sha256: Mapped[str] = mapped_column(String(64))
+    #: The same zip with the signed volumes, once counsel signed them.
+    signed_zip_sha256: Mapped[str | None] = mapped_column(String(64))
     #: The statement of claim version bound in, if there was one.
     pleading_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -53,6 +56,9 @@ class Bundle(TimestampMixin, db.Model):
     )
     exhibits: Mapped[list[BundleExhibit]] = relationship(
         back_populates="bundle", order_by="BundleExhibit.id", cascade="all, delete-orphan"
+    )
+    approval: Mapped[Approval | None] = relationship(
+        "Approval", primaryjoin="Approval.bundle_id == Bundle.id", uselist=False, viewonly=True
     )
 
     @property
@@ -69,6 +75,8 @@ class BundleVolume(db.Model):
     bundle_id: Mapped[int] = mapped_column(ForeignKey("bundle.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     pdf_sha256: Mapped[str] = mapped_column(String(64))
+    #: The volume as counsel signed it (PAdES), once the bundle is signed.
+    signed_sha256: Mapped[str | None] = mapped_column(String(64))
     pages: Mapped[int]
     bytes: Mapped[int]
     first_page: Mapped[int]

@@ -285,6 +285,47 @@ def _run(job: Job) -> str:
     return "done"
 
 
+def _volume_name(stem: str, number: int) -> str:
+    return f"{stem} vol {number}.pdf"
+
+
+def signed_zip(bundle: Bundle, signature: dict[str, Any]) -> str:
+    """The bundle's zip remade with its signed volumes (``BundleVolume.signed_sha256``) and a
+    ``signature`` entry in ``manifest.json``; its SHA-256 (now in the file store).
+
+    Everything else (the originals, the rest of the manifest) is copied from the reviewed zip.
+    """
+    store = file_store()
+    stem = f"{bundle.case.reference} bundle v{bundle.version}"
+    signed = {_volume_name(stem, volume.number): volume for volume in bundle.volumes}
+    archive = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(store.read(bundle.zip_sha256))) as reviewed,
+        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for info in reviewed.infolist():
+            if info.filename in signed:
+                out.writestr(info.filename, store.read(signed[info.filename].signed_sha256))
+            elif info.filename == "manifest.json":
+                manifest = json.loads(reviewed.read(info))
+                manifest["signature"] = {
+                    **signature,
+                    "reviewed_zip_sha256": bundle.zip_sha256,
+                    "volumes": [
+                        {
+                            "number": volume.number,
+                            "sha256_reviewed": volume.pdf_sha256,
+                            "sha256_signed": volume.signed_sha256,
+                        }
+                        for volume in bundle.volumes
+                    ],
+                }
+                out.writestr(info, json.dumps(manifest, indent=2, ensure_ascii=False))
+            else:
+                out.writestr(info, reviewed.read(info))
+    return store.put(archive.getvalue())[0]
+
+
 def _page_range(placed: ExhibitRange, language: str) -> str:
     if placed.first_page == placed.last_page:
         single = f"{placed.first_page}"
@@ -307,7 +348,7 @@ def _store(
     stem = f"{case.reference} bundle v{spec.version}"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle_zip:
         for number, volume in enumerate(result.volumes, 1):
-            bundle_zip.writestr(f"{stem} vol {number}.pdf", volume.pdf)
+            bundle_zip.writestr(_volume_name(stem, number), volume.pdf)
         labels = {r.evidence_id: r.label for r in result.exhibits}
         for item in evidence:
             name = f"originals/{labels.get(item.id, item.id)} {item.original_name}"
@@ -419,7 +460,13 @@ def bundle_counts(case_ids: list[int]) -> dict[int, int]:
 
 def _stored_hashes():
     yield from db.session.scalars(select(Bundle.zip_sha256))
+    yield from db.session.scalars(
+        select(Bundle.signed_zip_sha256).where(Bundle.signed_zip_sha256.is_not(None))
+    )
     yield from db.session.scalars(select(BundleVolume.pdf_sha256))
+    yield from db.session.scalars(
+        select(BundleVolume.signed_sha256).where(BundleVolume.signed_sha256.is_not(None))
+    )
 
 
 register_references(_stored_hashes)

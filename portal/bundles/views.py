@@ -1,11 +1,12 @@
 """Bundle pages: the case page's bundle card and build form, one bundle version with its
-volumes, exhibits and preflight report, and its files."""
+volumes, exhibits, preflight report and counsel review (submit, decide, signatures), and its
+files (the signed ones once counsel signed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.views import current_actor
@@ -13,10 +14,23 @@ from ..api.evidence import download, inline_pdf
 from ..cases import policy
 from ..cases.models import Case
 from ..cases.views import render_case
+from ..documents.models import DocumentStatus
 from ..documents.views import STATUS_COLOURS
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
+from ..review import services as review_services
+from ..review.certificates import active_certificate
+from ..review.forms import ApproveForm, RequestChangesForm, SubmitForm
+from ..review.subjects import subject
+from ..review.verification import SignatureBroken, signed_pdf
+from ..review.views import (
+    ACTIONS,
+    APPROVE_FIELDS,
+    _refuse_without_token,
+    _show_error,
+    signature_check,
+)
 from ..security import Permission, has_permission, permission_required
 from ..storage import file_store
 from .forms import ARRANGEMENT_LABELS, BuildBundleForm, describe_limits
@@ -105,8 +119,13 @@ def build(case_id: int):
 @bp.get("/bundles/<int:bundle_id>")
 @permission_required(Permission.VIEW_CASES)
 def show(bundle_id: int):
-    """One version: volumes, exhibits with their final page ranges, preflight, warnings."""
-    bundle = _visible(bundle_id)
+    """One version: volumes, exhibits with their final page ranges, preflight, warnings, and
+    counsel review."""
+    return _render(_visible(bundle_id))
+
+
+def _render(bundle: Bundle, status: int = 200, **forms: Any):
+    """The bundle page, with a submitted review form carried back with its errors."""
     return render_template(
         "bundles/show.html",
         bundle=bundle,
@@ -115,7 +134,110 @@ def show(bundle_id: int):
         arrangements=ARRANGEMENT_LABELS,
         versions=case_bundles(bundle.case),
         colours=STATUS_COLOURS,
-    )
+        **_review_card(bundle, **forms),
+    ), status
+
+
+def _review_card(
+    bundle: Bundle,
+    *,
+    submit_form: SubmitForm | None = None,
+    changes_form: RequestChangesForm | None = None,
+    approve_form: ApproveForm | None = None,
+) -> dict[str, Any]:
+    """Template variables of the review card (``bundles/_review.html``).
+
+    Each signed volume is verified once per page view with the same check as its download.
+    """
+    user = current_user._get_current_object()
+    waiting = bundle.status in (DocumentStatus.DRAFT, DocumentStatus.CHANGES_REQUESTED)
+    card: dict[str, Any] = {
+        "review_comments": review_services.comments(bundle),
+        "review_actions": ACTIONS,
+        "is_reviewer": review_services.is_reviewer(user, bundle),
+        "submit_form": None,
+        "submit_blocker": None,
+        "decide": False,
+        "approval": bundle.approval,
+        "signature_checks": {},
+    }
+    if waiting and review_services.can_submit(user, bundle):
+        card["submit_form"] = submit_form or SubmitForm(formdata=None)
+        card["submit_blocker"] = subject(bundle).not_ready()
+    if card["is_reviewer"] and bundle.status is DocumentStatus.IN_REVIEW:
+        certificate = active_certificate(user)
+        card.update(
+            decide=True,
+            certificate=certificate,
+            certificate_usable=certificate is not None and not certificate.expired(),
+            statement=review_services.approval_statement(bundle, user),
+            changes_form=changes_form or RequestChangesForm(formdata=None, prefix="changes"),
+            approve_form=approve_form or ApproveForm(formdata=None, prefix="approve"),
+        )
+    if bundle.approval is not None:
+        card["signature_checks"] = {
+            volume.number: signature_check(volume) for volume in bundle.volumes
+        }
+    return card
+
+
+@bp.post("/bundles/<int:bundle_id>/submit")
+@permission_required(Permission.VIEW_CASES)
+def submit(bundle_id: int):
+    """Legal sends the bundle version to the case's lawyer (→ in review)."""
+    bundle = _visible(bundle_id)
+    if not review_services.can_submit(current_user, bundle):
+        abort(403)
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            review_services.submit(current_actor(), bundle, form.comment.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+            return _render(bundle, error.status, submit_form=form)
+        db.session.commit()
+        flash(
+            f"Filing bundle v{bundle.version} sent to {bundle.case.lawyer.name} for review.",
+            "success",
+        )
+        return redirect(url_for("bundles.show", bundle_id=bundle.id), 303)
+    _refuse_without_token(form)
+    return _render(bundle, 422, submit_form=form)
+
+
+@bp.post("/bundles/<int:bundle_id>/review")
+@permission_required(Permission.VIEW_CASES)
+def review(bundle_id: int):
+    """The case's lawyer approves and signs every volume, or sends the version back."""
+    bundle = _visible(bundle_id)
+    if not review_services.is_reviewer(current_user, bundle):
+        abort(403)
+    approve = request.form.get("decision") == "approve"
+    if approve:
+        form = ApproveForm(prefix="approve")
+        which, fields, done = "approve_form", APPROVE_FIELDS, "approved and every volume signed"
+    else:
+        form = RequestChangesForm(prefix="changes")
+        which, fields, done = "changes_form", None, "sent back to legal with your comment"
+    if form.validate_on_submit():
+        decision = review_services.Decision(
+            approve=approve,
+            comment=form.comment.data or "",
+            password=form.password.data if approve else "",
+            passphrase=form.passphrase.data if approve else "",
+        )
+        try:
+            review_services.review(current_actor(), bundle, decision)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error, fields)
+            return _render(bundle, error.status, **{which: form})
+        db.session.commit()
+        flash(f"Filing bundle v{bundle.version} {done}.", "success")
+        return redirect(url_for("bundles.show", bundle_id=bundle.id), 303)
+    _refuse_without_token(form)
+    return _render(bundle, 422, **{which: form})
 
 
 @bp.get("/bundles/<int:bundle_id>/volumes/<int:number>")
@@ -124,9 +246,17 @@ def volume(bundle_id: int, number: int) -> Response:
     """One volume's PDF, inline (opened in the browser's viewer); ``?download=1`` saves it."""
     bundle = _visible(bundle_id)
     item = _volume(bundle, number)
-    name = f"{bundle.filename} vol {item.number}.pdf"
+    attachment = bool(request.args.get("download"))
+    if item.signed_sha256:
+        try:
+            data = signed_pdf(current_actor(), item)
+        except SignatureBroken as error:
+            abort(409, description=error.message)
+        return inline_pdf(
+            data, f"{bundle.filename} vol {item.number} signed.pdf", attachment=attachment
+        )
     data = file_store().read(item.pdf_sha256)
-    return inline_pdf(data, name, attachment=bool(request.args.get("download")))
+    return inline_pdf(data, f"{bundle.filename} vol {item.number}.pdf", attachment=attachment)
 
 
 @bp.get("/bundles/<int:bundle_id>/zip")
@@ -134,6 +264,9 @@ def volume(bundle_id: int, number: int) -> Response:
 def archive(bundle_id: int) -> Response:
     """The volumes, the original files and ``manifest.json`` in one zip."""
     bundle = _visible(bundle_id)
+    if bundle.signed_zip_sha256:
+        data = file_store().read(bundle.signed_zip_sha256)
+        return download(data, "application/zip", f"{bundle.filename} signed.zip")
     return download(
         file_store().read(bundle.zip_sha256), "application/zip", f"{bundle.filename}.zip"
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Document
+
+if TYPE_CHECKING:
+    from ..review.models import Approval
 
 
 def document_payload(document: Document, *, with_context: bool = False) -> dict[str, Any]:
@@ -29,15 +32,15 @@ def document_payload(document: Document, *, with_context: bool = False) -> dict[
         "based_on": document.based_on_id,
         "created_at": document.created_at.isoformat(),
         "created_by": document.created_by.email if document.created_by else None,
-        "approval": _approval(document),
+        "approval": approval_payload(document.approval),
     }
     if with_context:
         body["context"] = document.context
     return body
 
 
-def _approval(document: Document) -> dict[str, Any] | None:
-    approval = document.approval
+def approval_payload(approval: Approval | None) -> dict[str, Any] | None:
+    """Counsel's approval as the API shows it (documents and bundles alike)."""
     if approval is None:
         return None
     return {

@@ -130,14 +130,37 @@ def signed_versions_using(evidence: Evidence) -> list[Document]:
     )
 
 
+def signed_bundles_using(evidence: Evidence) -> list[Any]:
+    """Signed, current bundle versions with ``evidence`` as an exhibit."""
+    # Imported here: the bundles package imports the evidence package.
+    from ..bundles.models import Bundle, BundleExhibit
+    from ..documents.models import DocumentStatus
+
+    return list(
+        db.session.scalars(
+            select(Bundle)
+            .where(
+                Bundle.status == DocumentStatus.SIGNED,
+                Bundle.id.in_(
+                    select(BundleExhibit.bundle_id).where(BundleExhibit.evidence_id == evidence.id)
+                ),
+            )
+            .order_by(Bundle.id)
+        )
+    )
+
+
 def check_editable(evidence: Evidence) -> None:
-    """:raises Conflict: the evidence feeds a signed document (generate a new version first)."""
-    signed = signed_versions_using(evidence)
-    if signed:
-        names = ", ".join(f"{item.kind.label.lower()} v{item.version}" for item in signed)
+    """:raises Conflict: the evidence feeds a signed document or is an exhibit of a signed
+    bundle (make a new version of it first)."""
+    names = [
+        f"{item.kind.label.lower()} v{item.version}" for item in signed_versions_using(evidence)
+    ]
+    names += [f"filing bundle v{item.version}" for item in signed_bundles_using(evidence)]
+    if names:
         raise Conflict(
-            f"This evidence is part of the signed {names}; generate a new version of it "
-            "before changing or removing the evidence."
+            f"This evidence is part of the signed {', '.join(names)}; generate (or build) a new "
+            "version of it before changing or removing the evidence."
         )
 
 

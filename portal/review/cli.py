@@ -77,6 +77,8 @@ def verify_command(pdf: Path, as_json: bool) -> None:
         click.echo(json.dumps(body, indent=2))
     else:
         where = f"case {body['case']} {body['kind']} v{body['version']}" if "case" in body else ""
+        if "volume" in body:
+            where += f" volume {body['volume']}"
         click.echo(f"Known to the portal: {'yes ' + where if body['known'] else 'no'}")
         click.echo(f"Changed since signing: {'yes' if body['changed'] else 'no'}")
         if not body["signatures"]:

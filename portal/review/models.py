@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -14,6 +14,7 @@ from ..db import TimestampMixin, UTCDateTime, utcnow
 from ..extensions import db
 
 if TYPE_CHECKING:
+    from ..bundles.models import Bundle
     from ..documents.models import Document
 
 
@@ -61,11 +62,19 @@ class TrustedRoot(TimestampMixin, db.Model):
 
 
 class ReviewComment(TimestampMixin, db.Model):
-    """A remark on one version: a submission note, a request for changes, an approval."""
+    """A remark on one version of a document or a bundle: a submission note, a request for
+    changes, an approval."""
+
+    __table_args__ = (
+        CheckConstraint("(document_id IS NULL) <> (bundle_id IS NULL)", name="one_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
+    document_id: Mapped[int | None] = mapped_column(
         ForeignKey("document.id", ondelete="CASCADE"), index=True
+    )
+    bundle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bundle.id", ondelete="CASCADE"), index=True
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: submitted, changes_requested, approved, comment
@@ -73,21 +82,40 @@ class ReviewComment(TimestampMixin, db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
 
     author: Mapped[User | None] = relationship()
-    document: Mapped[Document] = relationship("Document")
+    document: Mapped[Document | None] = relationship("Document")
+    bundle: Mapped[Bundle | None] = relationship("Bundle")
+
+    @property
+    def version(self) -> int:
+        """The version of the document or bundle the comment is on."""
+        subject = self.document if self.document is not None else self.bundle
+        return subject.version
 
 
 class Approval(TimestampMixin, db.Model):
-    """Counsel's decision bound to exact bytes: what was reviewed and what was signed."""
+    """Counsel's decision bound to exact bytes: what was reviewed and what was signed.
+
+    For a bundle the bytes are its zip (every volume, the originals and the manifest): the
+    reviewed zip as built, and the zip remade with the signed volumes; each volume's signed PDF
+    is on its ``BundleVolume`` row.
+    """
+
+    __table_args__ = (
+        CheckConstraint("(document_id IS NULL) <> (bundle_id IS NULL)", name="one_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
+    document_id: Mapped[int | None] = mapped_column(
         ForeignKey("document.id", ondelete="CASCADE"), unique=True
+    )
+    bundle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bundle.id", ondelete="CASCADE"), unique=True
     )
     lawyer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    #: SHA-256 of the unsigned PDF the lawyer reviewed.
+    #: SHA-256 of the unsigned PDF (a bundle: its zip) the lawyer reviewed.
     reviewed_sha256: Mapped[str] = mapped_column(String(64))
-    #: SHA-256 of the signed PDF (in the file store; immutable).
+    #: SHA-256 of the signed PDF (a bundle: the zip of signed volumes), in the file store.
     signed_sha256: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the signing certificate (DER).
     certificate_sha256: Mapped[str] = mapped_column(String(64))

@@ -1,8 +1,10 @@
 """The review machine: submit → in review → changes requested → in review → approved → signed.
 
-Every transition goes through ``_transition`` (state guard, audit entry with the status change);
-who may act is checked here, not in the views: legal and admins on cases they may edit submit,
-only the case's assigned lawyer decides. Services flush; the request commits once.
+Document versions and bundle versions go through it alike (``subjects.Subject`` says what
+differs: a bundle signs each of its volumes). Every transition goes through ``_transition`` (state
+guard, audit entry with the status change); who may act is checked here, not in the views: legal
+and admins on cases they may edit submit, only the case's assigned lawyer decides. Services
+flush; the request commits once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from ..accounts.models import Role, User
 from ..accounts.services import verify_password
 from ..audit.services import Actor, record
+from ..bundles.models import Bundle
 from ..cases import policy
 from ..cases.events import add_event
 from ..cases.models import Case, CaseEvent
@@ -30,6 +33,7 @@ from ..storage import file_store, register_references
 from .certificates import active_certificate, trust_roots
 from .inbox import notify
 from .models import Approval, ReviewComment
+from .subjects import Reviewable, Subject, subject
 
 #: Shown to the lawyer above the approval form and stored with the approval, word for word.
 APPROVAL_STATEMENT = (
@@ -66,73 +70,86 @@ class Decision:
     passphrase: str = ""
 
 
-def approval_statement(document: Document, lawyer: User) -> str:
-    """The approval text for ``lawyer`` on ``document`` (shown, then stored)."""
-    return APPROVAL_STATEMENT.format(
+def approval_statement(item: Reviewable, lawyer: User) -> str:
+    """The approval text for ``lawyer`` on ``item`` (shown, then stored)."""
+    what = subject(item)
+    if what.is_bundle:
+        bundle = what.item
+        sha256 = (
+            f"{len(bundle.volumes)} volume(s), {bundle.pages} pages; "
+            + "; ".join(f"volume {v.number} PDF SHA-256 {v.pdf_sha256}" for v in bundle.volumes)
+            + f"; zip SHA-256 {bundle.zip_sha256}"
+        )
+    else:
+        sha256 = f"PDF SHA-256 {what.item.pdf_sha256}"
+    statement = APPROVAL_STATEMENT.format(
         name=lawyer.name,
         licence=f" (licence {lawyer.licence_number})" if lawyer.licence_number else "",
-        title=document.kind.label.lower(),
-        version=document.version,
-        case=document.case.reference,
-        sha256=document.pdf_sha256,
+        title=what.name,
+        version=what.version,
+        case=what.case.reference,
+        sha256=sha256,
         firm=f" of {lawyer.firm}" if lawyer.firm else "",
     )
+    if what.is_bundle:
+        statement = statement.replace("I sign it ", "I sign each volume ")
+    return statement
 
 
-def can_submit(user: User, document: Document) -> bool:
+def can_submit(user: User, item: Reviewable) -> bool:
     """Legal and admins who may edit the case."""
     return has_permission(user, Permission.GENERATE_DOCUMENTS) and policy.can_edit_case(
-        user, document.case
+        user, item.case
     )
 
 
-def is_reviewer(user: User, document: Document) -> bool:
-    """Only the lawyer assigned to the document's case reviews it."""
+def is_reviewer(user: User, item: Reviewable) -> bool:
+    """Only the lawyer assigned to the case reviews its documents and bundles."""
     return (
         user.role is Role.LAWYER
         and has_permission(user, Permission.REVIEW_DOCUMENTS)
-        and document.case.lawyer_id == user.id
+        and item.case.lawyer_id == user.id
     )
 
 
 def _transition(
     actor: Actor,
-    document: Document,
+    what: Subject,
     allowed: set[DocumentStatus],
     target: DocumentStatus,
     action: str,
     **details: Any,
 ) -> None:
-    """Move ``document`` to ``target`` if its status is in ``allowed``.
+    """Move the version to ``target`` if its status is in ``allowed``.
 
     :raises Conflict: the version is superseded or in another state.
     """
-    if document.status is DocumentStatus.SUPERSEDED:
+    if what.status is DocumentStatus.SUPERSEDED:
         raise Conflict(
-            f"Version {document.version} has been superseded by a newer version; "
+            f"Version {what.version} has been superseded by a newer version; "
             "work on the newest one."
         )
-    if document.status not in allowed:
+    if what.status not in allowed:
         raise Conflict(
-            f"The {document.kind.label.lower()} is {document.status.value.replace('_', ' ')}; "
+            f"The {what.name} is {what.status.value.replace('_', ' ')}; "
             f"it cannot be {action.replace('_', ' ')} now."
         )
-    before = document.status
-    document.status = target
+    before = what.status
+    what.item.status = target
     db.session.flush()
     record(
         actor,
-        f"document.{action}",
-        "document",
-        document.id,
+        f"{what.entity}.{action}",
+        what.entity,
+        what.id,
         before={"status": before.value},
         after={"status": target.value, **details},
     )
 
 
-def _comment(actor: Actor, document: Document, action: str, body: str) -> ReviewComment:
+def _comment(actor: Actor, what: Subject, action: str, body: str) -> ReviewComment:
     comment = ReviewComment(
-        document_id=document.id,
+        **what.comment_of(),
         author_id=actor.user.id if actor.user else None,
         action=action,
         body=body.strip(),
@@ -141,67 +158,58 @@ def _comment(actor: Actor, document: Document, action: str, body: str) -> Review
     return comment
 
 
-def _review_link(document: Document) -> str:
-    return f"/documents/{document.id}/review"
-
-
-def _document_link(document: Document) -> str:
-    return f"/documents/{document.id}"
-
-
-def _submitters(document: Document) -> list[User]:
+def _submitters(what: Subject) -> list[User]:
     """Who submitted this version (and who made it), to hear the lawyer's decision."""
     ids = set(
         db.session.scalars(
             select(ReviewComment.author_id).where(
-                ReviewComment.document_id == document.id,
+                what.own_comments(),
                 ReviewComment.action == "submitted",
                 ReviewComment.author_id.is_not(None),
             )
         )
     )
-    if document.created_by_id:
-        ids.add(document.created_by_id)
+    if what.created_by_id:
+        ids.add(what.created_by_id)
     return [user for user in (db.session.get(User, i) for i in sorted(ids)) if user]
 
 
-def submit(actor: Actor, document: Document, comment: str = "") -> None:
-    """Send a final version to the case's lawyer.
+def submit(actor: Actor, item: Reviewable, comment: str = "") -> None:
+    """Send a final version (a document, or a bundle binding a statement of claim) to the
+    case's lawyer.
 
     :raises Forbidden: the actor does not prepare documents on this case.
-    :raises Conflict: not the newest version, not final, no lawyer assigned, or not a draft.
+    :raises Conflict: not ready (see ``Subject.not_ready``), or not a draft.
     """
-    if actor.user is None or not can_submit(actor.user, document):
-        raise Forbidden("Only legal staff on the case submit documents for review.")
-    if not document.final or document.missing_fields:
-        raise Conflict(
-            "Only a final version goes to counsel: generate it as final (no missing fields)."
-        )
-    lawyer = document.case.lawyer
-    if lawyer is None:
-        raise Conflict("Assign a lawyer to the case before submitting documents for review.")
+    what = subject(item)
+    if actor.user is None or not can_submit(actor.user, item):
+        raise Forbidden(f"Only legal staff on the case submit the {what.name} for review.")
+    problem = what.not_ready()
+    if problem:
+        raise Conflict(problem)
+    lawyer = what.case.lawyer
     _transition(
         actor,
-        document,
+        what,
         {DocumentStatus.DRAFT, DocumentStatus.CHANGES_REQUESTED},
         DocumentStatus.IN_REVIEW,
         "submit",
         lawyer=lawyer.email,
     )
-    _comment(actor, document, "submitted", comment)
+    _comment(actor, what, "submitted", comment)
     notify(
         lawyer,
-        f"{document.case.reference}: {document.kind.label} v{document.version} awaits your review.",
-        _review_link(document),
+        f"{what.case.reference}: {what.title} v{what.version} awaits your review.",
+        what.review_link,
     )
 
 
-def _check_reviewer(actor: Actor, document: Document) -> User:
+def _check_reviewer(actor: Actor, what: Subject) -> User:
     user = actor.user
-    if user is None or not policy.can_view_case(user, document.case):
-        raise NotFound("No such document.")
-    if not is_reviewer(user, document):
-        raise Forbidden("Only the lawyer assigned to the case reviews its documents.")
+    if user is None or not policy.can_view_case(user, what.case):
+        raise NotFound(f"No such {what.entity}.")
+    if not is_reviewer(user, what.item):
+        raise Forbidden(f"Only the lawyer assigned to the case reviews its {what.entity}s.")
     return user
 
 
@@ -214,36 +222,37 @@ def _reauthenticate(user: User, password: str) -> dt.datetime:
     return utcnow()
 
 
-def request_changes(actor: Actor, document: Document, comment: str) -> None:
+def request_changes(actor: Actor, item: Reviewable, comment: str) -> None:
     """The lawyer sends the version back with a comment.
 
     :raises ValidationFailed: no comment.
     """
-    _check_reviewer(actor, document)
+    what = subject(item)
+    _check_reviewer(actor, what)
     if not comment.strip():
         raise ValidationFailed(
             "Say what needs to change.", fields={"comment": ["A comment is required."]}
         )
     _transition(
         actor,
-        document,
+        what,
         {DocumentStatus.IN_REVIEW},
         DocumentStatus.CHANGES_REQUESTED,
         "request_changes",
         comment=comment.strip(),
     )
-    _comment(actor, document, "changes_requested", comment)
-    for user in _submitters(document):
+    _comment(actor, what, "changes_requested", comment)
+    for user in _submitters(what):
         notify(
             user,
-            f"{document.case.reference}: counsel asked for changes to "
-            f"{document.kind.label.lower()} v{document.version}.",
-            _document_link(document),
+            f"{what.case.reference}: counsel asked for changes to {what.name} v{what.version}.",
+            what.page_link,
         )
 
 
-def approve_and_sign(actor: Actor, document: Document, decision: Decision) -> Approval:
-    """Approve with a fresh password, then sign the PDF with the lawyer's certificate.
+def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Approval:
+    """Approve with a fresh password, then sign the PDF (each volume of a bundle) with the
+    lawyer's certificate.
 
     Both steps happen in one transaction: a failed signature leaves the version in review.
 
@@ -251,7 +260,8 @@ def approve_and_sign(actor: Actor, document: Document, decision: Decision) -> Ap
     :raises Conflict: not in review, or the lawyer has no usable certificate.
     :raises CertificateRejected: the passphrase does not open the certificate.
     """
-    lawyer = _check_reviewer(actor, document)
+    what = subject(item)
+    lawyer = _check_reviewer(actor, what)
     authenticated_at = _reauthenticate(lawyer, decision.password)
     certificate = active_certificate(lawyer)
     if certificate is None:
@@ -263,29 +273,80 @@ def approve_and_sign(actor: Actor, document: Document, decision: Decision) -> Ap
             "The certificate's passphrase is needed to sign.",
             fields={PASSPHRASE_FIELD: ["Enter the passphrase of your certificate."]},
         )
-    statement = approval_statement(document, lawyer)
+    statement = approval_statement(item, lawyer)
+    reviewed_sha = what.reviewed_sha256
     _transition(
         actor,
-        document,
+        what,
         {DocumentStatus.IN_REVIEW},
         DocumentStatus.APPROVED,
         "approve",
-        reviewed_sha256=document.pdf_sha256,
+        reviewed_sha256=reviewed_sha,
     )
-    _comment(actor, document, "approved", decision.comment)
-    reviewed = file_store().read(document.pdf_sha256)
+    _comment(actor, what, "approved", decision.comment)
+    stamp = Stamp(
+        signer_name=lawyer.name,
+        firm=lawyer.firm,
+        licence=lawyer.licence_number,
+        reason=f"Approved as counsel: {what.title} {what.reference}",
+        location=None,
+    )
+    if what.is_bundle:
+        signed_sha = _sign_volumes(
+            what.item, certificate.p12, decision.passphrase, stamp, certificate.fingerprint_sha256
+        )
+        signed_details: dict[str, Any] = {
+            "signed_volumes": [volume.signed_sha256 for volume in what.item.volumes]
+        }
+    else:
+        signed_sha = _sign_stored(what.item.pdf_sha256, certificate.p12, decision.passphrase, stamp)
+        signed_details = {}
+    approval = Approval(
+        **what.comment_of(),
+        lawyer_id=lawyer.id,
+        decided_at=utcnow(),
+        reviewed_sha256=reviewed_sha,
+        signed_sha256=signed_sha,
+        certificate_sha256=certificate.fingerprint_sha256,
+        certificate_id=certificate.id,
+        statement=statement,
+        ip=actor.ip,
+        authenticated_at=authenticated_at,
+        timestamped=bool(current_app.config.get("TSA_URL")),
+    )
+    db.session.add(approval)
+    _transition(
+        actor,
+        what,
+        {DocumentStatus.APPROVED},
+        DocumentStatus.SIGNED,
+        "sign",
+        reviewed_sha256=approval.reviewed_sha256,
+        signed_sha256=signed_sha,
+        certificate_sha256=approval.certificate_sha256,
+        statement=statement,
+        **signed_details,
+    )
+    db.session.refresh(what.item, ["approval"])
+    next_step = "it can be filed" if what.is_bundle else "record its dispatch once sent"
+    for user in _submitters(what):
+        notify(
+            user,
+            f"{what.case.reference}: {lawyer.name} signed {what.name} v{what.version}; "
+            f"{next_step}.",
+            what.page_link,
+        )
+    return approval
+
+
+def _sign(reviewed: bytes, p12: bytes, passphrase: str, stamp: Stamp) -> bytes:
+    """``reviewed`` signed and checked (intact, whole file covered) before anything is kept."""
     try:
         signed = sign_pdf(
             reviewed,
-            certificate.p12,
-            decision.passphrase,
-            Stamp(
-                signer_name=lawyer.name,
-                firm=lawyer.firm,
-                licence=lawyer.licence_number,
-                reason=f"Approved as counsel: {document.kind.label} {document.reference}",
-                location=None,
-            ),
+            p12,
+            passphrase,
+            stamp,
             tsa_url=current_app.config.get("TSA_URL") or None,
         )
     except CertificateRejected as error:
@@ -299,79 +360,81 @@ def approve_and_sign(actor: Actor, document: Document, decision: Decision) -> Ap
     reports = verify_pdf(signed, trust_roots())
     if not reports or not all(report.intact and report.covers_whole_file for report in reports):
         raise Conflict("The signed PDF did not verify; nothing was signed.")
-    signed_sha, _ = file_store().put(signed)
-    approval = Approval(
-        document_id=document.id,
-        lawyer_id=lawyer.id,
-        decided_at=utcnow(),
-        reviewed_sha256=document.pdf_sha256,
-        signed_sha256=signed_sha,
-        certificate_sha256=certificate.fingerprint_sha256,
-        certificate_id=certificate.id,
-        statement=statement,
-        ip=actor.ip,
-        authenticated_at=authenticated_at,
-        timestamped=bool(current_app.config.get("TSA_URL")),
-    )
-    db.session.add(approval)
-    _transition(
-        actor,
-        document,
-        {DocumentStatus.APPROVED},
-        DocumentStatus.SIGNED,
-        "sign",
-        reviewed_sha256=approval.reviewed_sha256,
-        signed_sha256=signed_sha,
-        certificate_sha256=approval.certificate_sha256,
-        statement=statement,
-    )
-    db.session.refresh(document, ["approval"])
-    for user in _submitters(document):
-        notify(
-            user,
-            f"{document.case.reference}: {lawyer.name} signed "
-            f"{document.kind.label.lower()} v{document.version}; record its dispatch once sent.",
-            _document_link(document),
-        )
-    return approval
+    return signed
 
 
-def review(actor: Actor, document: Document, decision: Decision) -> None:
+def _sign_stored(sha256: str, p12: bytes, passphrase: str, stamp: Stamp) -> str:
+    """Sign the stored PDF ``sha256``; the signed file's SHA-256 (now in the store)."""
+    signed = _sign(file_store().read(sha256), p12, passphrase, stamp)
+    return file_store().put(signed)[0]
+
+
+def _sign_volumes(
+    bundle: Bundle, p12: bytes, passphrase: str, stamp: Stamp, certificate_sha256: str
+) -> str:
+    """Sign every volume, then remake the zip with the signed volumes; its SHA-256."""
+    # Imported here: the bundles package's views import this package.
+    from ..bundles.services import signed_zip
+
+    for volume in bundle.volumes:
+        volume.signed_sha256 = _sign_stored(volume.pdf_sha256, p12, passphrase, stamp)
+    bundle.signed_zip_sha256 = signed_zip(
+        bundle,
+        {
+            "signer": stamp.signer_name,
+            "firm": stamp.firm,
+            "licence": stamp.licence,
+            "signed_at": utcnow().isoformat(timespec="seconds"),
+            "certificate_sha256": certificate_sha256,
+        },
+    )
+    return bundle.signed_zip_sha256
+
+
+def review(actor: Actor, item: Reviewable, decision: Decision) -> None:
     """Apply the lawyer's decision (see ``request_changes`` and ``approve_and_sign``)."""
     if decision.approve:
-        approve_and_sign(actor, document, decision)
+        approve_and_sign(actor, item, decision)
     else:
-        request_changes(actor, document, decision.comment)
+        request_changes(actor, item, decision.comment)
 
 
-def comments(document: Document) -> list[ReviewComment]:
-    """Every comment on every version of the document's kind, oldest first."""
-    return list(
-        db.session.scalars(
-            select(ReviewComment)
-            .join(Document, Document.id == ReviewComment.document_id)
-            .where(Document.case_id == document.case_id, Document.kind == document.kind)
-            .order_by(ReviewComment.id)
-        )
-    )
+def comments(item: Reviewable) -> list[ReviewComment]:
+    """Every comment on every version of the document's kind (of the case's bundle), oldest
+    first."""
+    if isinstance(item, Bundle):
+        query = select(ReviewComment).join(Bundle, Bundle.id == ReviewComment.bundle_id)
+        query = query.where(Bundle.case_id == item.case_id)
+    else:
+        query = select(ReviewComment).join(Document, Document.id == ReviewComment.document_id)
+        query = query.where(Document.case_id == item.case_id, Document.kind == item.kind)
+    return list(db.session.scalars(query.order_by(ReviewComment.id)))
 
 
-def _awaiting(user: User):
+def _awaiting(user: User, model: type[Document] | type[Bundle]):
     return (
-        select(Document)
-        .join(Case, Case.id == Document.case_id)
-        .where(Document.status == DocumentStatus.IN_REVIEW, Case.lawyer_id == user.id)
+        select(model)
+        .join(Case, Case.id == model.case_id)
+        .where(model.status == DocumentStatus.IN_REVIEW, Case.lawyer_id == user.id)
     )
 
 
-def review_queue(user: User) -> list[Document]:
-    """Documents awaiting ``user``'s review (cases assigned to them), oldest first."""
-    return list(db.session.scalars(_awaiting(user).order_by(Document.updated_at, Document.id)))
+def review_queue(user: User) -> list[Reviewable]:
+    """Documents and bundles awaiting ``user``'s review (cases assigned to them), oldest
+    first."""
+    waiting: list[Reviewable] = [
+        *db.session.scalars(_awaiting(user, Document)),
+        *db.session.scalars(_awaiting(user, Bundle)),
+    ]
+    return sorted(waiting, key=lambda item: (item.updated_at, isinstance(item, Bundle), item.id))
 
 
 def review_waiting(user: User) -> int:
-    """How many documents await ``user``'s review (the navigation's badge)."""
-    return db.session.scalar(select(func.count()).select_from(_awaiting(user).subquery())) or 0
+    """How many versions await ``user``'s review (the navigation's badge)."""
+    return sum(
+        db.session.scalar(select(func.count()).select_from(_awaiting(user, model).subquery())) or 0
+        for model in (Document, Bundle)
+    )
 
 
 def record_dispatch(

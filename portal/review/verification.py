@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import User
 from ..audit.services import Actor, record
+from ..bundles.models import BundleVolume
 from ..cases import policy
 from ..documents.models import Document
 from ..domain import Conflict
@@ -38,6 +39,8 @@ class Verdict:
     known: bool
     #: The portal's version the file is, or was made from (an appended update).
     document: Document | None
+    #: Or the bundle volume it is (or was made from).
+    volume: BundleVolume | None
     #: The file is byte-identical to a version the portal holds (signed or unsigned).
     exact: bool
     signatures: list[SignatureReport]
@@ -72,24 +75,40 @@ class Verdict:
                 for s in self.signatures
             ],
         }
-        if self.document is not None and (
-            user is None or policy.can_view_case(user, self.document.case)
-        ):
-            body["document"] = self.document.id
-            body["case"] = self.document.case.reference
-            body["kind"] = self.document.kind.value
-            body["version"] = self.document.version
-            body["status"] = self.document.status.value
+        shown = self.document if self.document is not None else self.bundle
+        if shown is not None and (user is None or policy.can_view_case(user, shown.case)):
+            body["case"] = shown.case.reference
+            body["version"] = shown.version
+            body["status"] = shown.status.value
+            if self.document is not None:
+                body["document"] = self.document.id
+                body["kind"] = self.document.kind.value
+            else:
+                body["bundle"] = self.bundle.id
+                body["kind"] = "filing_bundle"
+                body["volume"] = self.volume.number
         return body
 
+    @property
+    def bundle(self):
+        return self.volume.bundle if self.volume is not None else None
 
-def _by_hash(sha256: str) -> Document | None:
-    return db.session.scalar(
+
+def _by_hash(sha256: str) -> tuple[Document | None, BundleVolume | None]:
+    document = db.session.scalar(
         select(Document)
         .outerjoin(Approval, Approval.document_id == Document.id)
         .where(or_(Approval.signed_sha256 == sha256, Document.pdf_sha256 == sha256))
         .limit(1)
     )
+    if document is not None:
+        return document, None
+    volume = db.session.scalar(
+        select(BundleVolume)
+        .where(or_(BundleVolume.signed_sha256 == sha256, BundleVolume.pdf_sha256 == sha256))
+        .limit(1)
+    )
+    return None, volume
 
 
 def _signed_revisions(data: bytes) -> list[str]:
@@ -109,36 +128,43 @@ def verify_file(data: bytes) -> Verdict:
     """
     sha256 = hashlib.sha256(data).hexdigest()
     signatures = verify_pdf(data, trust_roots())
-    document = _by_hash(sha256)
-    exact = document is not None
-    if document is None:
+    document, volume = _by_hash(sha256)
+    exact = document is not None or volume is not None
+    if not exact:
         # An update appended after signing: the signed revision is a prefix of the file.
         for revision in _signed_revisions(data):
-            document = _by_hash(revision)
-            if document is not None:
+            document, volume = _by_hash(revision)
+            if document is not None or volume is not None:
                 break
-    return Verdict(sha256, document is not None, document, exact, signatures)
+    known = document is not None or volume is not None
+    return Verdict(sha256, known, document, volume, exact, signatures)
 
 
-def signed_pdf(actor: Actor, document: Document) -> bytes:
-    """The signed PDF of ``document``, re-verified: hash, pyHanko bottom line, whole file.
+def signed_pdf(actor: Actor, item: Document | BundleVolume) -> bytes:
+    """The signed PDF of a document version or of a bundle volume, re-verified: hash, pyHanko
+    bottom line, whole file.
 
     :raises SignatureBroken: the stored file no longer verifies (it is not handed out).
     :raises StorageError: the file is missing or its bytes do not match their hash.
     """
-    approval = document.approval
-    assert approval is not None  # noqa: S101 - callers ask only for signed versions
-    data = file_store().read(approval.signed_sha256)  # verifies the SHA-256
+    if isinstance(item, BundleVolume):
+        signed_sha = item.signed_sha256
+        entity, entity_id, extra = "bundle", item.bundle_id, {"volume": item.number}
+    else:
+        signed_sha = item.approval.signed_sha256 if item.approval else None
+        entity, entity_id, extra = "document", item.id, {}
+    assert signed_sha is not None  # noqa: S101 - callers ask only for signed versions
+    data = file_store().read(signed_sha)  # verifies the SHA-256
     reports = verify_pdf(data, trust_roots())
     if reports and all(report.valid for report in reports):
         return data
     reason = reports[0].summary if reports else "The signature is missing."
     record(
         actor,
-        "document.verification_failed",
-        "document",
-        document.id,
-        after={"signed_sha256": approval.signed_sha256, "reason": reason},
+        f"{entity}.verification_failed",
+        entity,
+        entity_id,
+        after={"signed_sha256": signed_sha, "reason": reason, **extra},
     )
     # The request fails, yet the failed check must stay on record.
     db.session.commit()

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..accounts.views import current_actor
+from ..bundles.models import BundleVolume
 from ..cases import policy
 from ..cases import services as case_services
 from ..cases.models import Stage
@@ -36,6 +37,7 @@ from .forms import (
     SubmitForm,
 )
 from .models import ReviewComment
+from .subjects import Reviewable, subject
 from .verification import SignatureBroken, signed_pdf
 
 bp = Blueprint("review", __name__)
@@ -128,7 +130,7 @@ def review_panel(
         panel["submit_form"] = submit_form or SubmitForm(formdata=None)
         panel["submit_blocker"] = _submit_blocker(document)
     if document.approval is not None:
-        panel["signature_check"] = _signature_check(document)
+        panel["signature_check"] = signature_check(document)
         # Only the newest signed version goes out; a superseded one keeps its record.
         if submitter and document.status is DocumentStatus.SIGNED:
             panel["dispatch_form"] = dispatch_form or DispatchForm(
@@ -139,17 +141,13 @@ def review_panel(
 
 def _submit_blocker(document: Document) -> str | None:
     """Why this version cannot go to counsel yet (the service says the same on submit)."""
-    if not document.final or document.missing_fields:
-        return "Only a final version goes to counsel: generate it as final (no missing fields)."
-    if document.case.lawyer is None:
-        return "Assign a lawyer to the case before submitting documents for review."
-    return None
+    return subject(document).not_ready()
 
 
-def _signature_check(document: Document) -> dict[str, Any]:
+def signature_check(item: Document | BundleVolume) -> dict[str, Any]:
     """Whether the stored signed PDF still verifies (a failure is audited by ``signed_pdf``)."""
     try:
-        signed_pdf(current_actor(), document)
+        signed_pdf(current_actor(), item)
     except SignatureBroken as error:
         return {"valid": False, "message": error.message}
     except StorageError:
@@ -377,17 +375,19 @@ def _approve(document: Document):
 @permission_required(Permission.REVIEW_DOCUMENTS)
 def queue():
     """Versions awaiting the signed-in lawyer's decision, oldest first, with their age."""
-    documents = services.review_queue(current_user)
-    submissions = _latest_submissions(documents)
+    items = services.review_queue(current_user)
+    submissions = _latest_submissions(items)
     now = utcnow()
     rows = []
-    for document in documents:
-        submission = submissions.get(document.id)
-        since = submission.created_at if submission else document.updated_at
+    for item in items:
+        what = subject(item)
+        submission = submissions.get((what.entity, item.id))
+        since = submission.created_at if submission else item.updated_at
         days = (now - since).days
         rows.append(
             {
-                "document": document,
+                "item": item,
+                "subject": what,
                 "submission": submission,
                 "since": since,
                 "days": days,
@@ -401,18 +401,26 @@ def queue():
     )
 
 
-def _latest_submissions(documents: list[Document]) -> dict[int, ReviewComment]:
-    """The newest ``submitted`` comment of each document (who sent it, and when)."""
-    latest: dict[int, ReviewComment] = {}
-    if not documents:
+def _latest_submissions(items: list[Reviewable]) -> dict[tuple[str, int], ReviewComment]:
+    """The newest ``submitted`` comment of each version (who sent it, and when), by
+    (``document`` or ``bundle``, id)."""
+    latest: dict[tuple[str, int], ReviewComment] = {}
+    documents = [item.id for item in items if not subject(item).is_bundle]
+    bundles = [item.id for item in items if subject(item).is_bundle]
+    if not items:
         return latest
     for comment in db.session.scalars(
         select(ReviewComment)
         .where(
-            ReviewComment.document_id.in_([document.id for document in documents]),
+            or_(ReviewComment.document_id.in_(documents), ReviewComment.bundle_id.in_(bundles)),
             ReviewComment.action == "submitted",
         )
         .order_by(ReviewComment.id)
     ):
-        latest[comment.document_id] = comment
+        key = (
+            ("bundle", comment.bundle_id)
+            if comment.bundle_id
+            else ("document", comment.document_id)
+        )
+        latest[key] = comment
     return latest
