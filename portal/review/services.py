@@ -38,7 +38,7 @@ from .subjects import Reviewable, Subject, subject
 #: Shown to the lawyer above the approval form and stored with the approval, word for word.
 APPROVAL_STATEMENT = (
     "I, {name}{licence}, have reviewed {title} version {version} of case {case} "
-    "(PDF SHA-256 {sha256}) and approve it. I sign it with my registered certificate "
+    "({hashes}) and approve it. I sign it with my registered certificate "
     "as counsel{firm}."
 )
 
@@ -75,20 +75,21 @@ def approval_statement(item: Reviewable, lawyer: User) -> str:
     what = subject(item)
     if what.is_bundle:
         bundle = what.item
-        sha256 = (
-            f"{len(bundle.volumes)} volume(s), {bundle.pages} pages; "
+        count = len(bundle.volumes)
+        hashes = (
+            f"{count} volume{'' if count == 1 else 's'}, {bundle.pages} pages; "
             + "; ".join(f"volume {v.number} PDF SHA-256 {v.pdf_sha256}" for v in bundle.volumes)
             + f"; zip SHA-256 {bundle.zip_sha256}"
         )
     else:
-        sha256 = f"PDF SHA-256 {what.item.pdf_sha256}"
+        hashes = f"PDF SHA-256 {what.item.pdf_sha256}"
     statement = APPROVAL_STATEMENT.format(
         name=lawyer.name,
         licence=f" (licence {lawyer.licence_number})" if lawyer.licence_number else "",
         title=what.name,
         version=what.version,
         case=what.case.reference,
-        sha256=sha256,
+        hashes=hashes,
         firm=f" of {lawyer.firm}" if lawyer.firm else "",
     )
     if what.is_bundle:

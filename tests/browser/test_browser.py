@@ -668,3 +668,56 @@ def test_counsel_signs_a_demand_letter_on_the_review_page(visit: Visit, app: Fla
     expect(page.locator("#signature-check")).to_contain_text("Signature verified")
     signed = page.request.get(f"{document_path}/pdf?download=1")
     assert signed.status == 200 and b"/ByteRange" in signed.body()
+
+
+def test_counsel_signs_a_filing_bundle_on_its_page(
+    visit: Visit, app: Flask, world: World, tmp_path: Path
+):
+    from portal.accounts.models import User
+    from portal.audit.services import Actor
+    from portal.review.certificates import register_certificate
+
+    from ..bundles.test_bundle_review import build
+    from ..bundles.test_review_pages import ready_case
+    from ..review.flow import PASSPHRASE, trusted_pki
+
+    # The case is made ready through the API (tokens, no CSRF) before the browser comes in.
+    api = app.test_client()
+    bundle_id = build(api, app, ready_case(app, api, world), "ew_court")["id"]
+    pki = trusted_pki(app)
+    with app.app_context():
+        lawyer = db.session.get(User, world.lawyer)
+        register_certificate(Actor.cli(), lawyer, pki["p12"], PASSPHRASE)
+        db.session.commit()
+        db.session.remove()
+
+    page = visit.page
+    sign_in(visit, World.EMAILS["legal"])
+    page.goto(f"/bundles/{bundle_id}")
+    review = page.locator("#review")
+    review.get_by_label("Note for counsel (optional)").fill("For filing at the County Court.")
+    with page.expect_navigation():
+        review.get_by_role("button", name="Submit for review").click()
+    expect(page.locator("#review-status")).to_have_text("in review")
+    page.goto("about:blank")
+    page.context.clear_cookies()
+
+    sign_in(visit, World.EMAILS["lawyer"])
+    page.goto("/review")
+    row = page.locator("#queue-table tbody tr", has_text="Filing bundle")
+    with page.expect_navigation():
+        row.get_by_role("link", name="Review").click()
+    assert visit.path() == f"/bundles/{bundle_id}"
+    expect(page.locator("#statement")).to_contain_text("have reviewed filing bundle version")
+    approve = page.locator("#approve-form")
+    approve.get_by_label("Your portal password").fill(PASSWORD)
+    approve.get_by_label("Certificate passphrase").fill(PASSPHRASE)
+    approve.get_by_role("checkbox").check()
+    with page.expect_navigation():
+        approve.get_by_role("button", name="Approve and sign").click()
+    expect(page.locator("#review-status")).to_have_text("signed")
+    expect(page.locator("#signature-check")).to_contain_text("Volume 1 verified")
+    expect(page.locator("#bundle-zip")).to_contain_text("Download signed zip")
+    page.screenshot(path=str(tmp_path / "bundle-signed.png"), full_page=True)
+    signed = page.request.get(f"/bundles/{bundle_id}/volumes/1?download=1")
+    assert signed.status == 200 and b"/ByteRange" in signed.body()

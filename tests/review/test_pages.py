@@ -601,11 +601,16 @@ def test_review_forms_refuse_posts_without_a_csrf_token(csrf_app, world: World):
         services.notify(db.session.get(User, world.lawyer), "Hello", "/inbox")
         db.session.commit()
         notification_id = db.session.scalar(select(Notification.id))
-    document = world.assigned_document
+    document, bundle = world.assigned_document, world.assigned_bundle
     paths = {
-        "legal": [f"/documents/{document}/submit", f"/documents/{document}/dispatch"],
+        "legal": [
+            f"/documents/{document}/submit",
+            f"/documents/{document}/dispatch",
+            f"/bundles/{bundle}/submit",
+        ],
         "lawyer": [
             f"/documents/{document}/review",
+            f"/bundles/{bundle}/review",
             "/account/certificate",
             "/verify",
             "/inbox/read",
