@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import pypdf
 from sqlalchemy import func, select
 
 from portal.evidence.jobs import render_evidence
@@ -112,6 +113,30 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
     assert COURT in page_text(data, 1)
     fonts = run("pdffonts", str(path)).splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+
+    # Read back with pypdf: each exhibit's bookmark and its index link land on its first page.
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    firsts = {e["label"]: e["first_page"] - 1 for e in exhibits if not e["duplicate_of"]}
+    bookmarks = {}
+    pending = list(reader.outline)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        else:
+            bookmarks[item.title] = reader.get_destination_page_number(item)
+    for label, first in firsts.items():
+        title = next(name for name in bookmarks if name.startswith(f"{label} "))
+        assert bookmarks[title] == first, (title, bookmarks[title], first)
+    index_links = {}
+    for number, page in enumerate(reader.pages[:3]):
+        for annotation in page.get("/Annots", []):
+            link = annotation.get_object()
+            if "/Dest" in link:
+                target = reader.get_page_number(link["/Dest"][0].get_object())
+                index_links.setdefault(number, set()).add(target)
+    linked = set().union(*index_links.values())
+    assert set(firsts.values()) <= linked, (firsts, index_links)
 
     # The evidence list inside the bundle shows each exhibit's final range.
     text = run("pdftotext", "-layout", str(path), "-")
