@@ -1,4 +1,5 @@
-"""``build_bundle``: pleadings, an evidence list and exhibits (PDF bytes) → a filing bundle.
+"""``build_bundle``: pleadings, an evidence list and exhibits (PDF bytes or files) → a filing
+bundle.
 
 One bundle is one or more volumes, each a PDF that starts with its own cover and an index of the
 whole bundle. Pages are numbered by computer from 1 on the first cover, continuously across
@@ -9,21 +10,30 @@ Two passes: the first lays the bundle out (the index's length depends only on it
 evidence list's on what the renderer makes of the page ranges); the evidence list is then
 rendered with each exhibit's final range, and the layout is redone if that changed its length
 (three tries at most). Index entries in other volumes say "Vol. N" and carry no link.
+
+Memory: the parts' PDFs are open together only while the layout reads them (page counts, exact
+and near duplicates, image resolution); then they are closed, and each is opened again while
+its pages are copied into its volume and closed at once (pikepdf copies what it needs into the
+volume). A part given as a file ``path`` is read from the file, never held as bytes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import functools
 import hashlib
 import io
 import itertools
+import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pikepdf
 
-from ..pdf.base import save
 from ..pdf.sanitise import sanitise_pdf
 from .layout import BundleFailed, Doc, Layout, image_warnings
 from .pages import Cover, FrontMatter
@@ -34,11 +44,12 @@ from .stamping import Bookmark, Stamper, StampFont, add_links, add_outline, fini
 
 @dataclass
 class Part:
-    """One document to put in the bundle, as PDF bytes."""
+    """One document to put in the bundle: its PDF as bytes (``pdf``) or as a file (``path``,
+    read from the file when needed; the builder does not keep the bytes)."""
 
     kind: Literal["pleading", "evidence_list", "exhibit"]
     title: str
-    pdf: bytes
+    pdf: bytes = b""
     label: str | None = None  #: the exhibit's label; ``None``: numbered in bundle order
     evidence_id: int | None = None
     evidence_kind: str | None = None
@@ -47,6 +58,13 @@ class Part:
     sha256_original: str | None = None
     #: already sanitised (an evidence rendition); otherwise ``sanitise_pdf`` runs on it
     sanitised: bool = False
+    #: the PDF as a file instead of ``pdf`` (a file-store path); it must not change while the
+    #: bundle is built
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        """The PDF's bytes, from ``path`` when given."""
+        return self.path.read_bytes() if self.path is not None else self.pdf
 
 
 @dataclass
@@ -140,30 +158,55 @@ class _Build:
         self.sources: list[pikepdf.Pdf] = sources
         self.docs = [self._prepare(n, part) for n, part in enumerate(parts)]
 
-    def _open(self, data: bytes, title: str) -> pikepdf.Pdf:
+    def _open(self, data: bytes | Path, title: str, *, kept: bool = True) -> pikepdf.Pdf:
+        """``data`` (bytes or a file) opened; if ``kept``, closed by ``build_bundle`` at the
+        latest, otherwise by the caller (``Doc.opened``)."""
         try:
-            source = pikepdf.open(io.BytesIO(data))
-        except (pikepdf.PdfError, pikepdf.PasswordError) as error:
+            source = pikepdf.open(data if isinstance(data, Path) else io.BytesIO(data))
+        except (pikepdf.PdfError, pikepdf.PasswordError, OSError) as error:
             raise BundleFailed(f"“{title}” is not a readable PDF.") from error
-        self.sources.append(source)
+        if kept:
+            self.sources.append(source)
         if not len(source.pages):
+            if not kept:
+                source.close()
             raise BundleFailed(f"“{title}” has no pages.")
         return source
 
+    def _close(self, source: pikepdf.Pdf) -> None:
+        self.sources.remove(source)
+        source.close()
+
     def _prepare(self, number: int, part: Part) -> Doc:
-        data, notes = (part.pdf, []) if part.sanitised else sanitise_pdf(part.pdf)
+        try:
+            original = part.read()
+        except OSError as error:
+            raise BundleFailed(f"“{part.title}” is not a readable PDF.") from error
+        data, notes = (original, []) if part.sanitised else sanitise_pdf(original)
+        # Opened from bytes even for a file: a file opened by pikepdf stays open with it, and
+        # a thousand exhibits would be a thousand open files while the layout reads them.
         source = self._open(data, part.title)
+        # Opened again for its volume: from the file when the file is the PDF, otherwise from
+        # the (sanitised) bytes, which are kept until then.
+        again = part.path if part.path is not None and part.sanitised else data
         doc = Doc(
             part=part,
             key=f"doc:{number}",
             source=source,
             pages=len(source.pages),
             size=len(data),
-            sha256=hashlib.sha256(part.pdf).hexdigest(),
+            sha256=hashlib.sha256(original).hexdigest(),
             order=number,
             notes=notes,
+            reopen=functools.partial(self._open, again, part.title, kept=False),
         )
         return doc
+
+    def _release(self, doc: Doc) -> None:
+        """Closes ``doc``'s source; ``Doc.opened`` opens it again when it is needed."""
+        if doc.source is not None:
+            self._close(doc.source)
+            doc.source = None
 
     # the passes
 
@@ -174,6 +217,10 @@ class _Build:
         for doc in layout.exhibits:
             if doc.duplicate_of is None:
                 doc.notes += image_warnings(doc, self.profile.max_image_dpi)
+        # What the layout reads is read: the sources are closed (each is opened again while
+        # its pages are copied), so that they are not all open while the volumes are made.
+        for doc in self.docs:
+            self._release(doc)
         try:
             stamp_font = StampFont.for_labels(doc.label for doc in layout.exhibits)
         except ValueError as error:
@@ -192,8 +239,12 @@ class _Build:
             rendered = self.renderer(self._ranges(layout))
             source = self._open(rendered, evidence_list.title)
             counted = len(source.pages)
+            self._close(source)
             settled = counted == evidence_list.pages
-            evidence_list.source, evidence_list.pages = source, counted
+            evidence_list.reopen = functools.partial(
+                self._open, rendered, evidence_list.title, kept=False
+            )
+            evidence_list.pages = counted
             evidence_list.size, evidence_list.sha256 = (
                 len(rendered),
                 hashlib.sha256(rendered).hexdigest(),
@@ -262,17 +313,16 @@ class _Build:
             front_pages = [made.pages[offset + n] for n in range(per_volume)]
             # links[offset] belongs to the cover; the index pages' follow it
             index_links = generated.links[offset + 1 : offset + per_volume]
-            pdf = self._volume(
-                number, len(volumes), volume, front, stamp_font,
-                front_pages, index_links, divider_pages,
-            )  # fmt: skip
-            # Each document is in one volume only: its source is done with, and closing it
-            # before the preflight keeps the peak memory down on large bundles.
-            for doc in volume.docs:
-                if doc.source is not None:
-                    self.sources.remove(doc.source)
-                    doc.source.close()
-                    doc.source = None
+            with tempfile.TemporaryDirectory(prefix="portal-bundle-") as folder:
+                path = Path(folder) / "volume.pdf"
+                self._volume(
+                    path, number, len(volumes), volume, front, stamp_font,
+                    front_pages, index_links, divider_pages,
+                )  # fmt: skip
+                # Read once the volume's document is gone, its memory given back first: the
+                # bytes are one large block, which the freed pieces could not hold anyway.
+                _trim_memory()
+                pdf = path.read_bytes()
             out_volumes.append(
                 Volume(
                     pdf=pdf,
@@ -289,9 +339,10 @@ class _Build:
         return BundleResult(out_volumes, exhibits, self.total, reports, manifest, warnings)
 
     def _volume(
-        self, number, volumes, volume, front, stamp_font, front_pages, index_links, dividers
-    ) -> bytes:
-        """Volume ``number``: its cover and index, its documents, stamped, linked, bookmarked."""
+        self, path, number, volumes, volume, front, stamp_font, front_pages, index_links, dividers
+    ) -> None:
+        """Volume ``number`` saved to ``path``: its cover and index, its documents, stamped,
+        linked, bookmarked."""
         spec = self.spec
         document = pikepdf.new()
         stamper = Stamper(document, stamp_font)
@@ -307,7 +358,10 @@ class _Build:
                 document.pages.append(dividers[id(doc)])
                 labels.append(None)
             start = len(document.pages)
-            document.pages.extend(doc.source.pages)
+            # pikepdf copies the pages (and what they use) into the volume: the source is
+            # closed straight after, so only one is open at a time.
+            with doc.opened() as source:
+                document.pages.extend(source.pages)
             labels += [doc.label if doc.section == "exhibits" else None] * doc.pages
             first = document.pages[start]
             targets[doc.key] = first
@@ -333,7 +387,7 @@ class _Build:
             title += f" — {front.words['volume'].format(n=number, m=volumes)}"
         finish_document(document, first_number=volume.first_page, title=title)
         try:
-            return save(document)
+            _save(document, path)
         finally:
             document.close()
 
@@ -388,3 +442,37 @@ class _Build:
                 for item in exhibits
             ],
         }
+
+
+def _save(document: pikepdf.Pdf, path: Path) -> None:
+    """``document`` saved to ``path`` as ``portal.pdf.base.save`` saves it (the same options,
+    so the same bytes), but to a file: a large volume's bytes are not built up in memory while
+    its document still is."""
+    with warnings.catch_warnings():
+        # pikepdf warns about form widgets that /AcroForm does not list; they are kept as the
+        # original has them.
+        warnings.simplefilter("ignore")
+        document.save(
+            path,
+            encryption=False,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            compress_streams=True,
+            deterministic_id=True,
+        )
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    except (OSError, AttributeError):
+        return None
+
+
+def _trim_memory() -> None:
+    """Gives the C library's free memory back to the system. glibc keeps what libqpdf frees
+    (many small objects) for reuse, and a large block (a volume's bytes) is allocated afresh
+    beside it: without this, the process would hold both at once."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,7 @@ class Doc:
 
     part: Part
     key: str
+    #: the part's PDF while the layout reads it; ``None`` once closed (see ``opened``)
     source: pikepdf.Pdf | None
     pages: int
     size: int
@@ -56,6 +59,23 @@ class Doc:
     volume: int = 0
     #: why the document is in a volume over the profile's limits (set by ``Layout.plan``)
     oversized: str | None = None
+    #: opens the part's PDF again, once ``source`` is closed
+    reopen: Callable[[], pikepdf.Pdf] | None = None
+
+    @contextmanager
+    def opened(self) -> Iterator[pikepdf.Pdf]:
+        """The part's PDF: ``source`` while it is open, otherwise opened again and closed
+        when the block ends."""
+        if self.source is not None:
+            yield self.source
+            return
+        if self.reopen is None:
+            raise RuntimeError(f"{self.title} has no PDF to open")
+        source = self.reopen()
+        try:
+            yield source
+        finally:
+            source.close()
 
     @property
     def title(self) -> str:

@@ -102,6 +102,10 @@ class Stamper:
     _resources: pikepdf.Dictionary = field(init=False)
     _before: pikepdf.Stream = field(init=False)
     _after: pikepdf.Stream = field(init=False)
+    #: ``/BBox`` and ``/Matrix`` values by their numbers: pages of the same size share one
+    #: (direct) array, written out for each form as before; libqpdf's objects are large (some
+    #: hundred bytes a number), and ten numbers a page add up to tens of MB on a large bundle
+    _arrays: dict[tuple[str, ...], pikepdf.Array] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         carried = self.font.carrier.pages[0].obj.Resources.Font[self.font.resource]
@@ -151,8 +155,8 @@ class Stamper:
             " ".join(ops).encode("ascii"),
             Type=pikepdf.Name.XObject,
             Subtype=pikepdf.Name.Form,
-            BBox=pikepdf.Array([0, 0, round(width, 3), round(height, 3)]),
-            Matrix=pikepdf.Array([round(v, 3) for v in matrix]),
+            BBox=self._array((0, 0, round(width, 3), round(height, 3))),
+            Matrix=self._array(tuple(round(v, 3) for v in matrix)),
             Resources=self._resources,
         )
         obj = page.obj
@@ -179,6 +183,13 @@ class Stamper:
             obj.Contents = pikepdf.Array([self._before, contents, after])
         else:
             obj.Contents = pikepdf.Array([self._before, after])
+
+    def _array(self, numbers: tuple[float, ...]) -> pikepdf.Array:
+        key = tuple(map(repr, numbers))  # exact: 0 and 0.0 (and -0.0) are written differently
+        array = self._arrays.get(key)
+        if array is None:
+            array = self._arrays[key] = pikepdf.Array(numbers)
+        return array
 
 
 def destination(page: pikepdf.Page) -> pikepdf.Array:

@@ -5,6 +5,7 @@ installed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -20,6 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from portal.bundles.builder import BundleSpec, ExhibitRange, Part, build_bundle
+from portal.bundles.layout import BundleFailed
 from portal.bundles.profiles import PROFILES, CourtProfile, get_profile
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -313,6 +315,32 @@ def test_hostile_input_is_sanitised(parts):
     result = build_bundle(SPEC, [hostile], PROFILES["default"])
     assert result.preflight[0].problems == []
     assert any("JavaScript" in warning for warning in result.preflight[0].warnings)
+
+
+def test_parts_given_as_files_make_the_same_bundle_as_bytes(parts, bundle, tmp_path):
+    """``Part.path`` instead of ``Part.pdf`` (the pleading needs sanitising, the exhibits do
+    not): the same volumes, byte for byte, and the same manifest."""
+    as_files = []
+    for number, part in enumerate(parts):
+        path = tmp_path / f"part-{number}.pdf"
+        path.write_bytes(part.pdf)
+        as_files.append(dataclasses.replace(part, pdf=b"", path=path))
+    result = build_bundle(
+        SPEC,
+        as_files,
+        PROFILES["ew_court"],
+        evidence_list_renderer=render_evidence_list,
+        built_at=dt.datetime.fromisoformat(bundle.manifest["built_at"]),
+    )
+    assert [v.pdf for v in result.volumes] == [v.pdf for v in bundle.volumes]
+    assert result.manifest == bundle.manifest
+    assert result.preflight == bundle.preflight and result.exhibits == bundle.exhibits
+
+
+def test_a_missing_file_fails_the_build(parts, tmp_path):
+    missing = dataclasses.replace(parts[1], pdf=b"", path=tmp_path / "gone.pdf")
+    with pytest.raises(BundleFailed, match="is not a readable PDF"):
+        build_bundle(SPEC, [parts[2], missing], PROFILES["default"])
 
 
 # -- volumes, languages, options ------------------------------------------------------------------
