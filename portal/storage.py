@@ -117,6 +117,18 @@ class FileStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
+    def verified_path(self, sha256: str) -> Path:
+        """The stored file's path, once its bytes were checked against its name (read in
+        chunks: for large files handed to a library by path rather than held in memory).
+
+        :raises StorageError: missing or corrupted.
+        """
+        if not self.exists(sha256):
+            raise StorageError(f"file {sha256} is missing from the store")
+        if not self.verify(sha256):
+            raise StorageError(f"file {sha256} is corrupted (its bytes no longer match)")
+        return self.path(sha256)
+
     def verify(self, sha256: str) -> bool:
         """Whether the file exists and its bytes hash to its name."""
         try:

@@ -38,6 +38,13 @@ def test_corruption_is_detected_on_read(tmp_path):
     assert store.verify(sha) is False
     with pytest.raises(StorageError, match="missing"):
         store.read("0" * 64)
+    # Files handed on by path (a bundle's exhibits) are checked the same way first.
+    with pytest.raises(StorageError, match="corrupted"):
+        store.verified_path(sha)
+    with pytest.raises(StorageError, match="missing"):
+        store.verified_path("0" * 64)
+    good, _size = store.put(b"kept bytes")
+    assert store.verified_path(good).read_bytes() == b"kept bytes"
 
 
 def test_cli_check_reports_missing_orphaned_and_corrupted(app, monkeypatch):

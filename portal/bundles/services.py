@@ -179,7 +179,7 @@ def _run(job: Job) -> str:
             Part(
                 kind="pleading",
                 title=f"{pleading.kind.label} (v{pleading.version})",
-                pdf=store.read(pleading.pdf_sha256),
+                path=store.verified_path(pleading.pdf_sha256),
             )
         )
     for item in evidence:
@@ -187,7 +187,7 @@ def _run(job: Job) -> str:
             Part(
                 kind="exhibit",
                 title=item.description or item.original_name,
-                pdf=store.read(item.rendition_sha256),
+                path=store.verified_path(item.rendition_sha256),
                 evidence_id=item.id,
                 evidence_kind=item.kind.value,
                 date=item.document_date,
