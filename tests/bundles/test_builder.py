@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pikepdf
+import pypdf
 import pytest
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase import pdfmetrics
@@ -238,7 +239,6 @@ def test_outline_and_index_links_point_at_each_exhibits_first_page(bundle):
 
 
 def test_pypdf_reads_the_same_outline_and_links(bundle):
-    pypdf = pytest.importorskip("pypdf")
     reader = pypdf.PdfReader(io.BytesIO(bundle.volumes[0].pdf))
     firsts = {
         item.label: item.first_page - 1 for item in bundle.exhibits if not item.duplicate_of_label

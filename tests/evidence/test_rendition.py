@@ -343,8 +343,7 @@ class _Converted:
 @pytest.fixture(scope="module")
 def office_renditions(tmp_path_factory) -> dict[str, Rendition]:
     converter = OfficeConverter(temp_dir=tmp_path_factory.mktemp("office"))
-    if not converter.available:
-        pytest.skip("LibreOffice is not installed")
+    assert converter.available, "LibreOffice is not installed (make sysdeps-test installs it)"
     inputs = [(name, (GOOD / name).read_bytes()) for name in OFFICE]
     results = converter.convert_many(inputs)
     assert converter.launches == 1
