@@ -1,4 +1,4 @@
-"""Bundles are reviewed and signed like documents: comments and approvals name a document or a bundle; signed volumes and zip
+"""Bundles are reviewed and signed like documents: comments and approvals name a document or a bundle; signed volumes and zip; whether the evidence list is final
 
 Revision ID: 0008_bundle_review
 Revises: 0007_bundles
@@ -50,6 +50,9 @@ def upgrade():
 
     with op.batch_alter_table("bundle", schema=None) as batch_op:
         batch_op.add_column(sa.Column("signed_zip_sha256", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("final", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
 
     with op.batch_alter_table("bundle_volume", schema=None) as batch_op:
         batch_op.add_column(sa.Column("signed_sha256", sa.String(length=64), nullable=True))
@@ -60,6 +63,7 @@ def downgrade():
         batch_op.drop_column("signed_sha256")
 
     with op.batch_alter_table("bundle", schema=None) as batch_op:
+        batch_op.drop_column("final")
         batch_op.drop_column("signed_zip_sha256")
 
     op.execute("DELETE FROM approval WHERE bundle_id IS NOT NULL")

@@ -73,6 +73,7 @@ class BundleOut(Schema):
     profile = fields.String()
     order = fields.String(attribute="arrangement")
     pages = fields.Integer()
+    final = fields.Boolean(metadata={"description": "the evidence list in it is final"})
     volumes = fields.List(fields.Nested(VolumeOut))
     exhibits = fields.List(fields.Nested(ExhibitOut))
     preflight = fields.List(fields.Dict())

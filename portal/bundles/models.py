@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -36,6 +36,9 @@ class Bundle(TimestampMixin, db.Model):
     dividers: Mapped[bool] = mapped_column(default=False)
     label_prefix: Mapped[str] = mapped_column(String(8))
     pages: Mapped[int]
+    #: The bound evidence list is final (the case filled every field); a draft list is marked
+    #: and the bundle cannot go to counsel.
+    final: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: What ``manifest.json`` in the zip says (exhibits, volumes, sources, hashes).
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Per volume: what a court's upload check would object to.

@@ -271,7 +271,7 @@ def _run(job: Job) -> str:
         )
     if pleading is None:
         result.warnings.append("There is no final statement of claim: the bundle has none.")
-    bundle = _store(actor, case, spec, params, result, pleading, evidence)
+    bundle = _store(actor, case, spec, params, result, pleading, evidence, final=not missing)
     db.session.commit()
     jobs.finish(
         job,
@@ -342,6 +342,8 @@ def _store(
     result: BundleResult,
     pleading: Document | None,
     evidence: list[Evidence],
+    *,
+    final: bool,
 ) -> Bundle:
     store = file_store()
     archive = io.BytesIO()
@@ -366,6 +368,7 @@ def _store(
         dividers=bool(params["dividers"]),
         label_prefix=params["label_prefix"],
         pages=result.pages,
+        final=final,
         manifest=json.loads(json.dumps(result.manifest, default=str)),
         preflight=[_report(report) for report in result.preflight],
         warnings=list(result.warnings),
@@ -413,6 +416,7 @@ def _store(
             "version": bundle.version,
             "profile": bundle.profile,
             "pages": bundle.pages,
+            "final": final,
             "volumes": [v.pdf_sha256 for v in bundle.volumes],
             "zip_sha256": zip_sha,
             "exhibits": len(bundle.exhibits),

@@ -111,6 +111,11 @@ class Subject:
                     "The bundle binds no statement of claim: generate a final one, then build "
                     "a new bundle version."
                 )
+            if not bundle.final:
+                return (
+                    "The evidence list in this bundle is a draft: the case does not fill all "
+                    "of its fields (see the warnings). Complete them, then build a new version."
+                )
             failed = [str(report.get("volume", "?")) for report in bundle.preflight
                       if not report.get("passed", True)]  # fmt: skip
             if failed:

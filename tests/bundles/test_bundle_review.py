@@ -100,6 +100,7 @@ def test_a_bundle_in_volumes_is_reviewed_signed_per_volume_and_freezes_its_evide
     bundle = build(client, app, case, "ew_court")
     bundle_id, volumes = bundle["id"], bundle["volumes"]
     assert len(volumes) == 2, volumes
+    assert bundle["final"] is True and bundle["warnings"] == []
     assert all(volume["pages"] <= 350 for volume in volumes)
     assert volumes[0]["first_page"] == 1
     assert volumes[1]["first_page"] == volumes[0]["last_page"] + 1
@@ -213,3 +214,24 @@ def test_a_bundle_without_a_statement_of_claim_is_not_submitted(app, client, wor
     assert "statement of claim" in refused.get_json()["error"]["message"]
     again = client.get(f"/api/v1/bundles/{bundle['id']}", headers=legal).get_json()
     assert again["status"] == "draft"
+
+
+def test_a_bundle_with_a_draft_evidence_list_is_not_submitted(app, client, world):
+    legal = auth(app, "legal")
+    case = world.assigned_case
+    with app.app_context():
+        render_evidence(world.assigned_evidence)
+    complete_the_lawyer(app)
+    claim = client.post(
+        f"/api/v1/cases/{case}/documents",
+        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
+        headers=legal,
+    )
+    assert claim.status_code == 201, claim.get_json()
+    # The world's note has no document date: the evidence list cannot be final.
+    bundle = build(client, app, case, "default")
+    assert bundle["final"] is False
+    assert any("evidence list has fields" in warning for warning in bundle["warnings"])
+    refused = client.post(f"/api/v1/bundles/{bundle['id']}/submit", json={}, headers=legal)
+    assert refused.status_code == 409
+    assert "draft" in refused.get_json()["error"]["message"]
