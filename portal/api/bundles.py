@@ -3,7 +3,6 @@ and its zip (signed once counsel signed), submit it for review, review it."""
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import abort, g, request
@@ -24,7 +23,7 @@ from ..storage import file_store
 from .auth import BEARER, api_actor, api_user, token_required
 from .cases import with_case
 from .evidence import download
-from .review import CommentList, ReviewIn, SubmitIn
+from .review import CommentList, ReviewIn, SubmitIn, decision, loads
 from .schemas import ApiErrorSchema
 
 blp = Blueprint("bundles_api", __name__, url_prefix="/api/v1", description="Filing bundles")
@@ -194,16 +193,7 @@ class BundleZip(MethodView):
         return download(data, "application/zip", f"{bundle.filename}.zip")
 
 
-def with_bundle(view):
-    """Load the bundle (404 unless its case is visible) before the body is parsed, so a lawyer
-    not on the case gets 404 whatever was sent."""
-
-    @wraps(view)
-    def wrapped(*args: Any, bundle_id: int, **kwargs: Any):
-        g.bundle = visible_bundle(bundle_id)
-        return view(*args, bundle_id=bundle_id, **kwargs)
-
-    return wrapped
+with_bundle = loads("bundle", visible_bundle)
 
 
 @blp.route("/bundles/<int:bundle_id>/submit")
@@ -245,16 +235,7 @@ class BundleReview(MethodView):
         """The assigned lawyer approves (re-authenticated; every volume is signed →
         ``signed``) or asks for changes (a comment is required)."""
         bundle = g.bundle
-        review.review(
-            api_actor(),
-            bundle,
-            review.Decision(
-                approve=body["decision"] == "approve",
-                comment=body["comment"],
-                password=body["password"],
-                passphrase=body["p12_passphrase"],
-            ),
-        )
+        review.review(api_actor(), bundle, decision(body))
         db.session.commit()
         db.session.refresh(bundle)
         return bundle

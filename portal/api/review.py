@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -112,16 +113,32 @@ class QueueList(Schema):
     next = fields.String(allow_none=True)
 
 
-def with_document(view):
-    """Load the document (404 unless its case is visible) before the body is parsed, so a
-    lawyer not on the case gets 404 whatever was sent."""
+def loads(name: str, visible: Callable[[int], Any]):
+    """Decorator: set ``g.<name>`` to ``visible(<name>_id)`` (404 unless its case is visible)
+    before the body is parsed, so a lawyer not on the case gets 404 whatever was sent."""
 
-    @wraps(view)
-    def wrapped(*args: Any, document_id: int, **kwargs: Any):
-        g.document = visible_document(document_id)
-        return view(*args, document_id=document_id, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            setattr(g, name, visible(kwargs[f"{name}_id"]))
+            return view(*args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+with_document = loads("document", visible_document)
+
+
+def decision(body: dict[str, Any]) -> review.Decision:
+    """The lawyer's decision as ``ReviewIn`` parsed it."""
+    return review.Decision(
+        approve=body["decision"] == "approve",
+        comment=body["comment"],
+        password=body["password"],
+        passphrase=body["p12_passphrase"],
+    )
 
 
 def _payload(document) -> dict[str, Any]:
@@ -166,16 +183,7 @@ class Review(MethodView):
         """The assigned lawyer approves (re-authenticated; signs → ``signed``) or asks for
         changes (a comment is required)."""
         document = g.document
-        review.review(
-            api_actor(),
-            document,
-            review.Decision(
-                approve=body["decision"] == "approve",
-                comment=body["comment"],
-                password=body["password"],
-                passphrase=body["p12_passphrase"],
-            ),
-        )
+        review.review(api_actor(), document, decision(body))
         db.session.commit()
         db.session.refresh(document)
         return _payload(document)
