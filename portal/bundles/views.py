@@ -24,13 +24,7 @@ from ..review.certificates import active_certificate
 from ..review.forms import ApproveForm, RequestChangesForm, SubmitForm
 from ..review.subjects import subject
 from ..review.verification import SignatureBroken, signed_pdf
-from ..review.views import (
-    ACTIONS,
-    APPROVE_FIELDS,
-    _refuse_without_token,
-    _show_error,
-    signature_check,
-)
+from ..review.views import ACTIONS, _refuse_without_token, _show_error, decide, signature_check
 from ..security import Permission, has_permission, permission_required
 from ..storage import file_store
 from .forms import ARRANGEMENT_LABELS, BuildBundleForm, describe_limits
@@ -213,31 +207,13 @@ def review(bundle_id: int):
     bundle = _visible(bundle_id)
     if not review_services.is_reviewer(current_user, bundle):
         abort(403)
-    approve = request.form.get("decision") == "approve"
-    if approve:
-        form = ApproveForm(prefix="approve")
-        which, fields, done = "approve_form", APPROVE_FIELDS, "approved and every volume signed"
-    else:
-        form = RequestChangesForm(prefix="changes")
-        which, fields, done = "changes_form", None, "sent back to legal with your comment"
-    if form.validate_on_submit():
-        decision = review_services.Decision(
-            approve=approve,
-            comment=form.comment.data or "",
-            password=form.password.data if approve else "",
-            passphrase=form.passphrase.data if approve else "",
-        )
-        try:
-            review_services.review(current_actor(), bundle, decision)
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error, fields)
-            return _render(bundle, error.status, **{which: form})
-        db.session.commit()
-        flash(f"Filing bundle v{bundle.version} {done}.", "success")
-        return redirect(url_for("bundles.show", bundle_id=bundle.id), 303)
-    _refuse_without_token(form)
-    return _render(bundle, 422, **{which: form})
+    page = url_for("bundles.show", bundle_id=bundle.id)
+    return decide(
+        bundle,
+        _render,
+        approved=(f"Filing bundle v{bundle.version} approved and every volume signed.", page),
+        changes_url=page,
+    )
 
 
 @bp.get("/bundles/<int:bundle_id>/volumes/<int:number>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -317,55 +318,57 @@ def review(document_id: int):
     document = _reviewed_document(document_id)
     if request.method == "GET":
         return _render_review(document)
-    if request.form.get("decision") == "approve":
-        return _approve(document)
-    return _request_changes(document)
-
-
-def _request_changes(document: Document):
-    form = RequestChangesForm(prefix="changes")
-    if form.validate_on_submit():
-        try:
-            services.request_changes(current_actor(), document, form.comment.data)
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-            return _render_review(document, error.status, changes_form=form)
-        db.session.commit()
-        flash(
-            f"Changes requested on {document.kind.label.lower()} v{document.version}; "
-            "legal has been told.",
-            "success",
-        )
-        return redirect(url_for("review.queue"), 303)
-    _refuse_without_token(form)
-    return _render_review(document, 422, changes_form=form)
-
-
-def _approve(document: Document):
-    form = ApproveForm(prefix="approve")
-    if form.validate_on_submit():
-        decision = services.Decision(
-            approve=True,
-            comment=form.comment.data or "",
-            password=form.password.data,
-            passphrase=form.passphrase.data,
-        )
-        try:
-            services.approve_and_sign(current_actor(), document, decision)
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error, APPROVE_FIELDS)
-            return _render_review(document, error.status, approve_form=form)
-        db.session.commit()
-        flash(
+    return decide(
+        document,
+        _render_review,
+        approved=(
             f"{document.kind.label} v{document.version} approved and signed. "
             "Legal has been told to dispatch it.",
-            "success",
+            url_for("documents.show", document_id=document.id),
+        ),
+        changes_url=url_for("review.queue"),
+    )
+
+
+def decide(
+    item: Reviewable,
+    render: Callable[..., Any],
+    *,
+    approved: tuple[str, str],
+    changes_url: str,
+):
+    """The lawyer's decision posted from a review form (``decision=approve`` with the approve
+    form, else the request-changes form), for a document on its review page and a bundle on its
+    page: ``render(item, status, approve_form=… | changes_form=…)`` shows a refused form again,
+    ``approved`` is the (message, URL) after signing, ``changes_url`` where a request for
+    changes leads."""
+    what = subject(item)
+    approve = request.form.get("decision") == "approve"
+    form = ApproveForm(prefix="approve") if approve else RequestChangesForm(prefix="changes")
+    carried = {"approve_form" if approve else "changes_form": form}
+    if form.validate_on_submit():
+        decision = services.Decision(
+            approve=approve,
+            comment=form.comment.data or "",
+            password=form.password.data if approve else "",
+            passphrase=form.passphrase.data if approve else "",
         )
-        return redirect(url_for("documents.show", document_id=document.id), 303)
+        try:
+            services.review(current_actor(), item, decision)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error, APPROVE_FIELDS if approve else None)
+            return render(item, error.status, **carried)
+        db.session.commit()
+        if approve:
+            message, url = approved
+        else:
+            message = f"Changes requested on {what.name} v{what.version}; legal has been told."
+            url = changes_url
+        flash(message, "success")
+        return redirect(url, 303)
     _refuse_without_token(form)
-    return _render_review(document, 422, approve_form=form)
+    return render(item, 422, **carried)
 
 
 # --- the lawyer's queue ------------------------------------------------------------------------
