@@ -678,7 +678,7 @@ def test_counsel_signs_a_filing_bundle_on_its_page(
     from portal.review.certificates import register_certificate
 
     from ..bundles.test_bundle_review import build
-    from ..bundles.test_review_pages import ready_case
+    from ..bundles.test_bundles_api import ready_case
     from ..review.flow import PASSPHRASE, trusted_pki
 
     # The case is made ready through the API (tokens, no CSRF) before the browser comes in.

@@ -13,16 +13,13 @@ import zipfile
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
-from sqlalchemy import select
 
 from portal.evidence.jobs import render_evidence
-from portal.evidence.models import Evidence
-from portal.extensions import db
 
-from ..documents.test_documents_api import auth, complete_the_lawyer
+from ..documents.test_documents_api import auth
 from ..factories import PASSWORD
 from ..review.flow import PASSPHRASE, register, trusted_pki
-from .test_bundles_api import COURT, page_text, run
+from .test_bundles_api import file_claim, page_text, ready_case, run
 
 #: Pages of each long exhibit: two of them overflow ``ew_court``'s 350 pages per volume.
 LONG = 180
@@ -71,16 +68,7 @@ def test_a_bundle_in_volumes_is_reviewed_signed_per_volume_and_freezes_its_evide
     app, client, world, tmp_path
 ):
     legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
-    case = world.assigned_case
-    with app.app_context():
-        for evidence_id in db.session.scalars(select(Evidence.id).where(Evidence.case_id == case)):
-            render_evidence(evidence_id)
-    dated = client.patch(
-        f"/api/v1/evidence/{world.assigned_evidence}",
-        json={"document_date": "2025-03-01"},
-        headers=legal,
-    )
-    assert dated.status_code == 200, dated.get_json()
+    case = ready_case(app, client, world)
     ledger = upload_pdf(
         client, app, case, "ledger.pdf", long_pdf("Ledger", LONG), "invoice", "2025-01-31"
     )
@@ -88,13 +76,6 @@ def test_a_bundle_in_volumes_is_reviewed_signed_per_volume_and_freezes_its_evide
         client, app, case, "deliveries.pdf", long_pdf("Deliveries", LONG), "delivery_note",
         "2025-02-15",
     )  # fmt: skip
-    complete_the_lawyer(app)
-    claim = client.post(
-        f"/api/v1/cases/{case}/documents",
-        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
-        headers=legal,
-    )
-    assert claim.status_code == 201, claim.get_json()
 
     # Over the England & Wales limit of 350 pages a volume: two volumes, numbered on.
     bundle = build(client, app, case, "ew_court")
@@ -221,13 +202,7 @@ def test_a_bundle_with_a_draft_evidence_list_is_not_submitted(app, client, world
     case = world.assigned_case
     with app.app_context():
         render_evidence(world.assigned_evidence)
-    complete_the_lawyer(app)
-    claim = client.post(
-        f"/api/v1/cases/{case}/documents",
-        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
-        headers=legal,
-    )
-    assert claim.status_code == 201, claim.get_json()
+    file_claim(app, client, case)
     # The world's note has no document date: the evidence list cannot be final.
     bundle = build(client, app, case, "default")
     assert bundle["final"] is False

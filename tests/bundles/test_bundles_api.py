@@ -46,6 +46,33 @@ def upload(client, app, case_id: int, name: str, kind: str, date: str) -> int:
     return response.get_json()["id"]
 
 
+def file_claim(app, client, case_id: int) -> None:
+    """A final statement of claim on the case (the lawyer's firm address filled in first)."""
+    complete_the_lawyer(app)
+    claim = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
+        headers=auth(app, "legal"),
+    )
+    assert claim.status_code == 201, claim.get_json()
+
+
+def ready_case(app, client, world) -> int:
+    """The assigned case with exhibit PDFs, dated evidence and a final statement of claim."""
+    case = world.assigned_case
+    with app.app_context():
+        for evidence_id in db.session.scalars(select(Evidence.id).where(Evidence.case_id == case)):
+            render_evidence(evidence_id)
+    dated = client.patch(
+        f"/api/v1/evidence/{world.assigned_evidence}",
+        json={"document_date": "2025-03-01"},
+        headers=auth(app, "legal"),
+    )
+    assert dated.status_code == 200, dated.get_json()
+    file_claim(app, client, case)
+    return case
+
+
 def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, tmp_path):
     legal = auth(app, "legal")
     case = world.assigned_case
@@ -68,13 +95,7 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
     assert dated.status_code == 200, dated.get_json()
     upload(client, app, case, "two-pages.pdf", "contract", "2025-01-10")
     upload(client, app, case, "scan.png", "delivery_note", "2025-02-01")
-    complete_the_lawyer(app)
-    claim = client.post(
-        f"/api/v1/cases/{case}/documents",
-        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
-        headers=legal,
-    )
-    assert claim.status_code == 201, claim.get_json()
+    file_claim(app, client, case)
 
     assert client.post(url, json={"profile": "nope"}, headers=legal).status_code == 422
     assert client.post(url, json={}, headers=auth(app, "finance")).status_code == 403

@@ -6,43 +6,16 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from portal.bundles.models import Bundle
 from portal.evidence.jobs import render_evidence
-from portal.evidence.models import Evidence
 from portal.extensions import db
 
-from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD
 from ..review.flow import PASSPHRASE, register, trusted_pki
 from ..ui.conftest import section, text
 from .test_bundle_review import build
-from .test_bundles_api import COURT
+from .test_bundles_api import ready_case
 from .test_pages import signed_in
-
-
-def ready_case(app, client, world) -> int:
-    """The assigned case with exhibit PDFs, dates and a final statement of claim."""
-    legal = auth(app, "legal")
-    case = world.assigned_case
-    with app.app_context():
-        for evidence_id in db.session.scalars(select(Evidence.id).where(Evidence.case_id == case)):
-            render_evidence(evidence_id)
-    dated = client.patch(
-        f"/api/v1/evidence/{world.assigned_evidence}",
-        json={"document_date": "2025-03-01"},
-        headers=legal,
-    )
-    assert dated.status_code == 200, dated.get_json()
-    complete_the_lawyer(app)
-    claim = client.post(
-        f"/api/v1/cases/{case}/documents",
-        json={"kind": "statement_of_claim", "mode": "final", "fields": {"court.name": COURT}},
-        headers=legal,
-    )
-    assert claim.status_code == 201, claim.get_json()
-    return case
 
 
 def status_of(app, bundle_id: int) -> str:
