@@ -9,10 +9,8 @@ and the rows are stored together. Services flush and audit; the job commits.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
-import zipfile
 from dataclasses import asdict
 from typing import Any
 
@@ -30,6 +28,7 @@ from ..jobs import services as jobs
 from ..jobs import task
 from ..jobs.models import Job
 from ..storage import file_store, register_references
+from .archive import bundle_zip
 from .builder import BundleResult, BundleSpec, ExhibitRange, Part, build_bundle
 from .models import Bundle, BundleExhibit, BundleVolume
 from .profiles import PROFILES, get_profile
@@ -285,47 +284,6 @@ def _run(job: Job) -> str:
     return "done"
 
 
-def _volume_name(stem: str, number: int) -> str:
-    return f"{stem} vol {number}.pdf"
-
-
-def signed_zip(bundle: Bundle, signature: dict[str, Any]) -> str:
-    """The bundle's zip remade with its signed volumes (``BundleVolume.signed_sha256``) and a
-    ``signature`` entry in ``manifest.json``; its SHA-256 (now in the file store).
-
-    Everything else (the originals, the rest of the manifest) is copied from the reviewed zip.
-    """
-    store = file_store()
-    stem = f"{bundle.case.reference} bundle v{bundle.version}"
-    signed = {_volume_name(stem, volume.number): volume for volume in bundle.volumes}
-    archive = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(store.read(bundle.zip_sha256))) as reviewed,
-        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out,
-    ):
-        for info in reviewed.infolist():
-            if info.filename in signed:
-                out.writestr(info.filename, store.read(signed[info.filename].signed_sha256))
-            elif info.filename == "manifest.json":
-                manifest = json.loads(reviewed.read(info))
-                manifest["signature"] = {
-                    **signature,
-                    "reviewed_zip_sha256": bundle.zip_sha256,
-                    "volumes": [
-                        {
-                            "number": volume.number,
-                            "sha256_reviewed": volume.pdf_sha256,
-                            "sha256_signed": volume.signed_sha256,
-                        }
-                        for volume in bundle.volumes
-                    ],
-                }
-                out.writestr(info, json.dumps(manifest, indent=2, ensure_ascii=False))
-            else:
-                out.writestr(info, reviewed.read(info))
-    return store.put(archive.getvalue())[0]
-
-
 def _page_range(placed: ExhibitRange, language: str) -> str:
     if placed.first_page == placed.last_page:
         single = f"{placed.first_page}"
@@ -346,19 +304,16 @@ def _store(
     final: bool,
 ) -> Bundle:
     store = file_store()
-    archive = io.BytesIO()
-    stem = f"{case.reference} bundle v{spec.version}"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle_zip:
-        for number, volume in enumerate(result.volumes, 1):
-            bundle_zip.writestr(_volume_name(stem, number), volume.pdf)
-        labels = {r.evidence_id: r.label for r in result.exhibits}
-        for item in evidence:
-            name = f"originals/{labels.get(item.id, item.id)} {item.original_name}"
-            bundle_zip.writestr(name, store.read(item.sha256))
-        bundle_zip.writestr(
-            "manifest.json", json.dumps(result.manifest, indent=2, ensure_ascii=False)
-        )
-    zip_sha, _ = store.put(archive.getvalue())
+    labels = {r.evidence_id: r.label for r in result.exhibits}
+    zip_sha = bundle_zip(
+        f"{case.reference} bundle v{spec.version}",
+        (volume.pdf for volume in result.volumes),
+        (
+            (f"originals/{labels.get(item.id, item.id)} {item.original_name}", item.sha256)
+            for item in evidence
+        ),
+        result.manifest,
+    )
     bundle = Bundle(
         case_id=case.id,
         version=spec.version,

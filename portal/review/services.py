@@ -375,7 +375,7 @@ def _sign_volumes(
 ) -> str:
     """Sign every volume, then remake the zip with the signed volumes; its SHA-256."""
     # Imported here: the bundles package's views import this package.
-    from ..bundles.services import signed_zip
+    from ..bundles.archive import signed_zip
 
     for volume in bundle.volumes:
         volume.signed_sha256 = _sign_stored(volume.pdf_sha256, p12, passphrase, stamp)
