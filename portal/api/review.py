@@ -15,6 +15,7 @@ from ..domain import ValidationFailed
 from ..extensions import db
 from ..review import services as review
 from ..review.certificates import active_certificate, register_certificate
+from ..review.dispatch import record_dispatch
 from ..review.subjects import subject
 from ..review.verification import verify_file
 from ..security import Permission
@@ -217,7 +218,7 @@ class Dispatch(MethodView):
     def post(self, body: dict[str, Any], document_id: int):
         """Record that the signed version was sent (a ``dispatch`` event on the timeline)."""
         document = g.document
-        event = review.record_dispatch(
+        event = record_dispatch(
             api_actor(),
             document,
             sent_on=body["date"],

@@ -21,8 +21,7 @@ from ..accounts.services import verify_password
 from ..audit.services import Actor, record
 from ..bundles.models import Bundle
 from ..cases import policy
-from ..cases.events import add_event
-from ..cases.models import Case, CaseEvent
+from ..cases.models import Case
 from ..db import utcnow
 from ..documents.models import Document, DocumentStatus
 from ..domain import Conflict, DomainError, NotFound, ValidationFailed
@@ -438,96 +437,8 @@ def review_waiting(user: User) -> int:
     )
 
 
-def record_dispatch(
-    actor: Actor,
-    document: Document,
-    *,
-    sent_on: dt.date,
-    courier: str,
-    tracking: str,
-    delivered_on: dt.date | None,
-) -> CaseEvent:
-    """A signed document went out: a ``dispatch`` event on the case's timeline.
-
-    :raises Forbidden: the actor does not manage the case.
-    :raises Conflict: the version is not signed.
-    :raises ValidationFailed: sent or delivered in the future, or delivered before it was sent.
-    """
-    if actor.user is None or not can_submit(actor.user, document):
-        raise Forbidden("Only legal staff on the case record dispatches.")
-    if document.approval is None:
-        raise Conflict("Only a signed version is dispatched; have counsel sign it first.")
-    if sent_on > dt.date.today():
-        raise ValidationFailed(
-            "The dispatch date lies in the future.", fields={"date": ["Not later than today."]}
-        )
-    if delivered_on and delivered_on < sent_on:
-        raise ValidationFailed(
-            "Delivery cannot come before dispatch.",
-            fields={"delivered_on": ["On or after the date sent."]},
-        )
-    if delivered_on and delivered_on > dt.date.today():
-        raise ValidationFailed(
-            "Delivery lies in the future.", fields={"delivered_on": ["Not later than today."]}
-        )
-    return add_event(
-        actor,
-        document.case,
-        {
-            "type": "dispatch",
-            "date": sent_on,
-            "document": document.kind.value,
-            "document_id": document.id,
-            "version": document.version,
-            "reference": document.reference,
-            "courier": courier.strip(),
-            "tracking": tracking.strip(),
-            "delivered_on": delivered_on,
-        },
-    )
-
-
 def _stored_hashes():
     yield from db.session.scalars(select(Approval.signed_sha256))
 
 
 register_references(_stored_hashes)
-
-
-@dataclass(frozen=True)
-class ContextChange:
-    """One value of the context snapshot that differs from the previous version."""
-
-    field: str
-    before: Any
-    after: Any
-
-
-def previous_version(document: Document) -> Document | None:
-    """The version before this one of the same kind on the same case."""
-    return db.session.scalar(
-        select(Document)
-        .where(
-            Document.case_id == document.case_id,
-            Document.kind == document.kind,
-            Document.version < document.version,
-        )
-        .order_by(Document.version.desc())
-        .limit(1)
-    )
-
-
-def context_changes(before: dict[str, Any], after: dict[str, Any]) -> list[ContextChange]:
-    """What differs between two context snapshots, by dotted field name (lists compared whole,
-    so a changed invoice row shows as the table before and after)."""
-    changes: list[ContextChange] = []
-
-    def walk(prefix: str, old: Any, new: Any) -> None:
-        if isinstance(old, dict) and isinstance(new, dict):
-            for key in sorted(set(old) | set(new), key=str):
-                walk(f"{prefix}.{key}" if prefix else str(key), old.get(key), new.get(key))
-        elif old != new:
-            changes.append(ContextChange(prefix, old, new))
-
-    walk("", before or {}, after or {})
-    return changes

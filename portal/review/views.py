@@ -31,6 +31,8 @@ from . import inbox, services
 from .certificates import (
     active_certificate,
 )
+from .changes import context_changes, previous_version
+from .dispatch import record_dispatch
 from .forms import (
     ApproveForm,
     DispatchForm,
@@ -219,7 +221,7 @@ def dispatch(document_id: int):
     form = DispatchForm()
     if form.validate_on_submit():
         try:
-            services.record_dispatch(
+            record_dispatch(
                 current_actor(),
                 document,
                 sent_on=form.sent_on.data,
@@ -279,11 +281,11 @@ def _render_review(
     case = document.case
     stage = KIND_STAGES.get(document.kind, case.stage)
     findings = case_services.readiness(case, stage)
-    previous = services.previous_version(document)
+    previous = previous_version(document)
     changes = (
         [
             {"field": change.field, "before": _shown(change.before), "after": _shown(change.after)}
-            for change in services.context_changes(previous.context, document.context)
+            for change in context_changes(previous.context, document.context)
         ]
         if previous is not None
         else []

@@ -12,8 +12,9 @@ from portal.db import utcnow
 from portal.documents.models import Document, DocumentStatus
 from portal.domain import Conflict, ValidationFailed
 from portal.extensions import db
+from portal.review.dispatch import record_dispatch
 from portal.review.models import Approval
-from portal.review.services import Forbidden, record_dispatch
+from portal.review.services import Forbidden
 
 from ..documents.test_documents_api import auth
 from ..factories import stored_document
