@@ -112,6 +112,15 @@ def is_reviewer(user: User, item: Reviewable) -> bool:
     )
 
 
+#: How a refusal names each step ("it cannot be submitted now").
+_DONE = {
+    "submit": "submitted",
+    "request_changes": "sent back for changes",
+    "approve": "approved",
+    "sign": "signed",
+}
+
+
 def _transition(
     actor: Actor,
     what: Subject,
@@ -132,7 +141,7 @@ def _transition(
     if what.status not in allowed:
         raise Conflict(
             f"The {what.name} is {what.status.value.replace('_', ' ')}; "
-            f"it cannot be {action.replace('_', ' ')} now."
+            f"it cannot be {_DONE[action]} now."
         )
     before = what.status
     what.item.status = target

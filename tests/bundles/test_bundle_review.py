@@ -102,6 +102,11 @@ def test_a_bundle_in_volumes_is_reviewed_signed_per_volume_and_freezes_its_evide
     submitted = client.post(submit_url, json={"comment": "Ready to file."}, headers=legal)
     assert submitted.status_code == 200, submitted.get_json()
     assert submitted.get_json()["status"] == "in_review"
+    twice = client.post(submit_url, json={}, headers=legal)
+    assert twice.status_code == 409
+    assert twice.get_json()["error"]["message"] == (
+        "The filing bundle is in review; it cannot be submitted now."
+    )
     queue = client.get("/api/v1/review/queue", headers=lawyer).get_json()["items"]
     assert {"type": "bundle", "id": bundle_id, "kind": "filing_bundle"}.items() <= queue[0].items()
 
