@@ -4,11 +4,26 @@ SHELL := /bin/bash
 .NOTPARALLEL:
 
 VENV   := .venv
+LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app portal
 RUFF   := $(VENV)/bin/ruff
 PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+# Where `make run` serves the portal: `make run HOST=0.0.0.0 PORT=8000`.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# The address to open: with HOST=0.0.0.0 (every interface), this machine's name.
+URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),$(shell hostname),$(HOST)):$(PORT)
+
+# The lock: every runtime, dev and build dependency pinned with hashes, for CPython 3.11 on
+# Linux x86_64. `make lock` keeps the pins it can; `make upgrade` takes the newest allowed.
+UV         := $(VENV)/bin/uv
+UV_COMPILE := $(UV) pip compile pyproject.toml --extra dev --group build --generate-hashes \
+	--python-version 3.11 --python-platform x86_64-unknown-linux-gnu --quiet
+# `make test-latest` installs the newest releases pyproject.toml allows here, beside .venv.
+LATEST := .venv-latest
 
 # Only the folders that exist (migrations/ and bench/ may not yet).
 LINT_PATHS   := $(wildcard portal tests bench migrations)
@@ -23,56 +38,104 @@ DEB_SERVICES := postgresql redis-server
 # `make test` runs every step, even after a failure, and fails at the end if any step failed.
 TEST_STEPS := lint db-check-sqlite db-check-postgres templates-check pytest-sqlite pytest-postgres
 
-.PHONY: help run worker test lint format bench clean venv sysdeps-run sysdeps-test \
-	db-check-sqlite db-check-postgres templates-check pytest-sqlite pytest-postgres
+.PHONY: help run worker test lint format bench clean venv python-check sysdeps-run sysdeps-test \
+	lock upgrade test-latest db-check-sqlite db-check-postgres templates-check pytest-sqlite \
+	pytest-postgres
 
 help:
 	@echo "Arrears Portal"
 	@echo
-	@echo "  make run      install what is missing, migrate, seed demo users, start worker + web"
-	@echo "                server on http://127.0.0.1:5000 (Ctrl-C stops both)"
-	@echo "  make test     ruff, migration checks, pytest on SQLite and on PostgreSQL + Redis"
-	@echo "  make lint     ruff check + ruff format --check"
-	@echo "  make format   sort imports and reformat with ruff"
-	@echo "  make worker   run the background job worker on its own"
-	@echo "  make bench    run bench/*.py"
-	@echo "  make clean    remove .venv and caches (keeps instance/ data)"
+	@echo "  make run          install what is missing, migrate, seed the demo data, start the worker"
+	@echo "                   and the web server on http://$(HOST):$(PORT) (Ctrl-C stops both)"
+	@echo "  make run HOST=0.0.0.0 PORT=8000"
+	@echo "                   the same on another address or port (HOST=0.0.0.0: every interface)"
+	@echo "  make test         ruff, migration checks, pytest on SQLite and on PostgreSQL + Redis"
+	@echo "  make lint         ruff check + ruff format --check"
+	@echo "  make format       sort imports and reformat with ruff"
+	@echo "  make worker       run the background job worker on its own"
+	@echo "  make bench        run bench/*.py"
+	@echo "  make lock         rewrite $(LOCK) from pyproject.toml (keeps the pins it can)"
+	@echo "  make upgrade      bump $(LOCK) to the newest releases allowed, reinstall, make test"
+	@echo "  make test-latest  the suite in $(LATEST)/ with the newest releases allowed (the lock"
+	@echo "                   is left alone): an upstream break shows here before a lock bump"
+	@echo "  make clean        remove .venv, $(LATEST) and caches (keeps instance/ data)"
 	@echo
 	@echo "Single test steps: $(TEST_STEPS)"
 
 # --- setup -------------------------------------------------------------------------------------
 
+# Fails first, with the fix, when no Python 3.11+ is there (pyproject.toml says requires-python).
+python-check:
+	@.ci/venv.sh --check-python
+
 # Document tools and fonts (Chinese letters need Noto CJK) are needed; Chromium and the servers
 # are only wanted for `make run`.
-sysdeps-run:
+sysdeps-run: python-check
 	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) --want $(DEB_BROWSER) $(DEB_SERVICES)
 
-sysdeps-test:
+sysdeps-test: python-check
 	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) $(DEB_BROWSER) $(DEB_SERVICES)
 
 venv: $(STAMP)
 
-# Re-installs only when pyproject.toml is newer than the stamp.
-$(STAMP): pyproject.toml
-	.ci/venv.sh
+# Installs exactly what the lock pins (hash-checked, nothing resolved) when the lock or
+# pyproject.toml is newer than the stamp.
+$(STAMP): $(LOCK) pyproject.toml
+	.ci/venv.sh "$(VENV)" "$(LOCK)"
 	touch "$@"
 
+# Adding a dependency: put its range in pyproject.toml, then `make lock` (and commit both).
+lock: venv
+	$(UV_COMPILE) --custom-compile-command "make lock" -o "$(LOCK)"
+	@echo "lock: $(LOCK) written; the next make run/test installs from it"
+
+upgrade: venv
+	$(UV_COMPILE) --custom-compile-command "make lock" --upgrade -o "$(LOCK)"
+	@git --no-pager diff --stat -- "$(LOCK)" 2>/dev/null || true
+	$(MAKE) --no-print-directory test
+
+# Not part of `make test` or CI: a fresh resolution, exactly what `make upgrade` would lock.
+test-latest: venv
+	@mkdir -p "$(LATEST)"
+	$(UV_COMPILE) --custom-compile-command "make test-latest" --upgrade --no-annotate \
+		-o "$(LATEST)/requirements.lock"
+	.ci/venv.sh "$(LATEST)" "$(LATEST)/requirements.lock"
+	@touch "$(LATEST)/.installed"
+	@echo; echo "==> versions that differ from $(LOCK) (< locked, > newest)"
+	@diff <(grep -E '^[A-Za-z0-9]' "$(LOCK)" | cut -d' ' -f1) \
+		<(grep -E '^[A-Za-z0-9]' "$(LATEST)/requirements.lock" | cut -d' ' -f1) || true
+	@failed=""; \
+	for step in pytest-sqlite pytest-postgres; do \
+		echo; echo "==> make $$step (newest releases, $(LATEST))"; \
+		$(MAKE) --no-print-directory "$$step" VENV="$(LATEST)" LOCK="$(LATEST)/requirements.lock" \
+			|| failed="$$failed $$step"; \
+	done; \
+	echo; \
+	if [[ -n "$$failed" ]]; then echo "make test-latest: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test-latest: the newest releases pass; \`make upgrade\` would lock them"
+
 # --- running -----------------------------------------------------------------------------------
+
+# `make run` is the plain-http demo, so its cookies drop the Secure flag (browsers refuse Secure
+# cookies over http on any host but localhost). Set either variable to true to keep the flag.
+run: export PORTAL_SESSION_COOKIE_SECURE ?= false
+run: export PORTAL_REMEMBER_COOKIE_SECURE ?= false
 
 # One shell: the trap stops the background worker whenever the web server exits.
 run: sysdeps-run venv
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --url "$(URL)"
 	@$(FLASK) worker & worker=$$!; \
 	trap 'kill "$$worker" 2>/dev/null; wait "$$worker" 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	echo; \
 	echo "================================================"; \
-	echo "  Portal: http://127.0.0.1:5000"; \
+	echo "  Portal: $(URL)  (listening on $(HOST):$(PORT))"; \
 	echo "  (worker pid $$worker; Ctrl-C stops both)"; \
+	echo "  plain http: Secure cookies off (PORTAL_SESSION_COOKIE_SECURE=$$PORTAL_SESSION_COOKIE_SECURE)"; \
 	echo "================================================"; \
 	echo; \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host "$(HOST)" --port "$(PORT)"
 
 worker: venv
 	$(FLASK) worker
@@ -127,6 +190,6 @@ bench: venv
 	done
 
 clean:
-	rm -rf "$(VENV)" .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf "$(VENV)" "$(LATEST)" .pytest_cache .ruff_cache build dist *.egg-info
 	find . -path ./.git -prune -o -path ./instance -prune -o \
 		-type d -name __pycache__ -prune -exec rm -rf {} +

@@ -233,14 +233,21 @@ def worker_command(workers: int) -> None:
 
 
 @click.command("seed-demo")
+@click.option(
+    "--url",
+    default=None,
+    metavar="URL",
+    help="Where the portal will be served, for the sign-in hint (make run passes HOST and PORT).",
+)
 @with_appcontext
-def seed_demo_command() -> None:
+def seed_demo_command(url: str | None) -> None:
     """Create the demo users, creditors, debtors and cases (idempotent) and print the users."""
     from .seed import seed_demo
 
     summary = seed_demo()
     db.session.commit()
-    click.echo(summary.render(current_app.config.get("SERVER_NAME") or "http://127.0.0.1:5000"))
+    base_url = url or current_app.config.get("SERVER_NAME") or "http://127.0.0.1:5000"
+    click.echo(summary.render(base_url.rstrip("/")))
 
 
 def register_cli(app: Flask) -> None:
