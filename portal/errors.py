@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .domain import DomainError
+from .security import secure_cookie_dropped
 
 #: Slugs of the API's ``error.code`` per status.
 CODES = {
@@ -86,9 +88,30 @@ def _webargs_fields(data: dict[str, Any]) -> dict[str, list[str]]:
     return fields
 
 
+def _secure_cookie_dropped(error: HTTPException) -> bool:
+    """A form refused because the browser dropped the Secure session cookie over plain http.
+
+    On a host name other than localhost (a VM, a LAN name) no form can pass then, so the page
+    names the cause and the setting instead of a bare 400.
+    """
+    if not isinstance(error, CSRFError) or wants_json():
+        return False
+    if current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return False
+    return secure_cookie_dropped()
+
+
 def handle_http_exception(error: HTTPException):
     """Every HTTP error: JSON under ``/api/``, an error page elsewhere."""
     status = error.code or 500
+    if _secure_cookie_dropped(error):
+        current_app.logger.warning(
+            "Form refused: no session cookie came back over plain http to %s while "
+            "SESSION_COOKIE_SECURE is on. Serve the portal over HTTPS (PORTAL_PROXY_FIX behind "
+            "a proxy) or set PORTAL_SESSION_COOKIE_SECURE=false for a plain-http trial.",
+            request.host,
+        )
+        return render_template("errors/secure_cookie.html", status=status), status
     if wants_json():
         data = getattr(error, "data", None) or {}
         fields = _webargs_fields(data)

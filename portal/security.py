@@ -7,11 +7,13 @@ matrix test and the navigation read the same source as the checks.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 if TYPE_CHECKING:
@@ -113,6 +115,32 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def _is_loopback(hostname: str) -> bool:
+    """Hosts whose plain-http pages browsers treat as secure contexts (they keep Secure cookies)."""
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_cookie_dropped() -> bool:
+    """Whether the browser will drop the session cookie on this request's address.
+
+    The cookie carries the Secure flag (``SESSION_COOKIE_SECURE``) and the page came over plain
+    http from a host other than localhost, so the browser keeps no session and every form fails
+    its CSRF check. A TLS-terminating proxy announcing https (``X-Forwarded-Proto``) counts as
+    secure even without ``PROXY_FIX``: this only decides whether to explain, never whom to trust.
+    """
+    if not current_app.config.get("SESSION_COOKIE_SECURE") or request.is_secure:
+        return False
+    if request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https":
+        return False
+    hostname = urlsplit(f"//{request.host}").hostname or ""
+    return not _is_loopback(hostname)
+
+
 def _security_headers(response):
     """Headers every response carries."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -138,4 +166,5 @@ def init_app(app: Flask) -> None:
         return {
             "Permission": Permission,
             "can": lambda permission: has_permission(current_user, permission),
+            "secure_cookie_dropped": secure_cookie_dropped,
         }
