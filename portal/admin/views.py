@@ -19,7 +19,7 @@ from ..jurisdictions import RATE_KINDS
 from ..jurisdictions.interest import pct
 from ..ledger import rates as rate_service
 from ..ledger.models import CreditorEntity, InterestRate
-from ..ledger.services import save_creditor
+from ..ledger.services import creditor_entities, save_creditor
 from ..security import Permission, Role, permission_required
 from .forms import CreditorForm, RateForm, UserCreateForm
 
@@ -94,8 +94,7 @@ def set_user_active(user_id: int):
 @permission_required(Permission.MANAGE_CREDITORS)
 def creditors():
     """The creditor group's own legal entities."""
-    rows = db.session.scalars(select(CreditorEntity).order_by(CreditorEntity.code)).all()
-    return render_template("admin/creditors.html", creditors=rows)
+    return render_template("admin/creditors.html", creditors=creditor_entities())
 
 
 @bp.route("/creditors/new", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from flask import (
 from ..accounts.views import current_actor
 from ..domain import DomainError
 from ..extensions import db
+from ..ledger.services import creditor_entities
 from ..security import Permission, permission_required
 from . import pending
 from .forms import ImportCancelForm, ImportConfirmForm, ImportUploadForm
@@ -44,6 +45,7 @@ def _index_page(form: ImportUploadForm, status: int = 200):
         "imports/index.html",
         form=form,
         columns={kind: columns_of(kind) for kind in KINDS},
+        creditors=creditor_entities(),
         limits=limits,
     ), status
 

@@ -27,6 +27,11 @@ CREDITOR_FIELDS = (
 )
 
 
+def creditor_entities() -> list[CreditorEntity]:
+    """Every creditor entity, by code (the code is what imports and the API name)."""
+    return list(db.session.scalars(select(CreditorEntity).order_by(CreditorEntity.code)))
+
+
 def save_creditor(
     actor: Actor, creditor: CreditorEntity | None, data: Mapping[str, Any]
 ) -> CreditorEntity:

@@ -246,3 +246,26 @@ def test_flow_with_csrf_protection(csrf_app, tmp_path):
     assert done.status_code == 303
     with csrf_app.app_context():
         assert counts()["invoices"] == before + 1
+
+
+@pytest.mark.parametrize("role", ["finance", "legal"])
+def test_import_page_is_in_the_navigation_with_the_creditor_codes(client, world, role):
+    assert login(client, World.EMAILS[role]).status_code == 302
+    dashboard = client.get("/").get_data(as_text=True)
+    nav = dashboard[dashboard.index("<nav") : dashboard.index("</nav>")]
+    assert re.search(r'<a class="nav-link[^"]*" href="/imports/">.*Import</a>', nav)
+
+    page = client.get("/imports/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'class="nav-link active" href="/imports/"' in html, "the link is marked as the page"
+    # The world's one creditor entity, with the code an invoice row's creditor column takes.
+    codes = html[html.index('id="creditor-codes"') :]
+    assert re.search(r"<td><code>CRED</code></td><td>Creditor Trading Ltd</td>", codes)
+    assert "(with one entity the column may stay empty)" in codes
+
+
+def test_lawyers_have_no_import_link(client, world):
+    assert login(client, World.EMAILS["lawyer"]).status_code == 302
+    assert 'href="/imports/"' not in client.get("/").get_data(as_text=True)
+    assert client.get("/imports/").status_code == 403
