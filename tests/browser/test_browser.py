@@ -9,9 +9,7 @@ only talk to the test server: every other request is aborted and fails the test.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,69 +26,26 @@ from playwright.sync_api import (
     Response,
     Route,
     expect,
-    sync_playwright,
 )
-from playwright.sync_api import Error as PlaywrightError
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal.cases.models import Case
 from portal.extensions import db
 
 from ..conftest import build_app
 from ..factories import PASSWORD, World
+from .conftest import TIMEOUT_MS, launch_chromium, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Fail fast: every page here is local and small.
-#: Generous: CI machines have two cores and other jobs; a real hang still fails.
-TIMEOUT_MS = 30_000
-
 log = logging.getLogger(__name__)
-
-
-# --- browser ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """One headless Chromium for the whole module (starting it is the slow part)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}; the browser tests need Debian's "
-            "package: apt-get install chromium",
-            pytrace=False,
-        )
-    try:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-    except PlaywrightError as error:
-        pytest.fail(
-            f"Chromium at {CHROMIUM} did not start ({error}); reinstall it with "
-            "apt-get install chromium",
-            pytrace=False,
-        )
+    instance = launch_chromium(playwright)
     yield instance
     instance.close()
-
-
-# --- the app on a real HTTP server -----------------------------------------------------------
 
 
 @pytest.fixture
@@ -99,32 +54,11 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     yield from build_app(tmp_path, WTF_CSRF_ENABLED=True)
 
 
-class _LoggingHandler(WSGIRequestHandler):
-    """Request lines go to this module's logger (pytest shows them on failure), not stderr."""
-
-    def log_request(self, code: object = "-", size: object = "-") -> None:
-        log.info('"%s" %s %s', self.requestline, getattr(code, "value", code), size)
-
-    def log(self, kind: str, message: str, *args) -> None:
-        level = logging.ERROR if kind == "error" else logging.INFO
-        log.log(level, "%s %s", self.address_string(), message % args)
-
-
 @pytest.fixture
 def live_server(app: Flask, world: World) -> Iterator[str]:
     """The app (with the ``world`` objects committed) on 127.0.0.1:<free port>; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_LoggingHandler)
-    # A short poll interval: shutdown() waits for the loop to notice (0.5 s by default).
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 # --- one browser context per test ------------------------------------------------------------
