@@ -23,7 +23,8 @@ UV         := $(VENV)/bin/uv
 UV_COMPILE := $(UV) pip compile pyproject.toml --extra dev --group build --generate-hashes \
 	--python-version 3.11 --python-platform x86_64-unknown-linux-gnu --quiet
 # `make test-latest` installs the newest releases pyproject.toml allows here, beside .venv.
-LATEST := .venv-latest
+LATEST      := .venv-latest
+LATEST_LOCK := .venv-latest.lock
 
 # Only the folders that exist (migrations/ and bench/ may not yet).
 LINT_PATHS   := $(wildcard portal tests bench migrations)
@@ -96,18 +97,17 @@ upgrade: venv
 
 # Not part of `make test` or CI: a fresh resolution, exactly what `make upgrade` would lock.
 test-latest: venv
-	@mkdir -p "$(LATEST)"
 	$(UV_COMPILE) --custom-compile-command "make test-latest" --upgrade --no-annotate \
-		-o "$(LATEST)/requirements.lock"
-	.ci/venv.sh "$(LATEST)" "$(LATEST)/requirements.lock"
+		-o "$(LATEST_LOCK)"
+	.ci/venv.sh "$(LATEST)" "$(LATEST_LOCK)"
 	@touch "$(LATEST)/.installed"
 	@echo; echo "==> versions that differ from $(LOCK) (< locked, > newest)"
 	@diff <(grep -E '^[A-Za-z0-9]' "$(LOCK)" | cut -d' ' -f1) \
-		<(grep -E '^[A-Za-z0-9]' "$(LATEST)/requirements.lock" | cut -d' ' -f1) || true
+		<(grep -E '^[A-Za-z0-9]' "$(LATEST_LOCK)" | cut -d' ' -f1) && echo "(none)" || true
 	@failed=""; \
 	for step in pytest-sqlite pytest-postgres; do \
 		echo; echo "==> make $$step (newest releases, $(LATEST))"; \
-		$(MAKE) --no-print-directory "$$step" VENV="$(LATEST)" LOCK="$(LATEST)/requirements.lock" \
+		$(MAKE) --no-print-directory "$$step" VENV="$(LATEST)" LOCK="$(LATEST_LOCK)" \
 			|| failed="$$failed $$step"; \
 	done; \
 	echo; \
@@ -190,6 +190,6 @@ bench: venv
 	done
 
 clean:
-	rm -rf "$(VENV)" "$(LATEST)" .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf "$(VENV)" "$(LATEST)" "$(LATEST_LOCK)" .pytest_cache .ruff_cache build dist *.egg-info
 	find . -path ./.git -prune -o -path ./instance -prune -o \
 		-type d -name __pycache__ -prune -exec rm -rf {} +

@@ -109,3 +109,5 @@ if ! "${pip[@]}" check; then
     die "the installed packages do not satisfy pyproject.toml; after changing a dependency run:
     make lock"
 fi
+# What this venv was installed from, for the suite's check that it holds exactly that.
+if [[ ! $lock -ef $venv/requirements.lock ]]; then cp "$lock" "$venv/requirements.lock"; fi
