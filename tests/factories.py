@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from sqlalchemy import select
+
 from portal.accounts.models import User
 from portal.accounts.services import create_token, hash_password
 from portal.audit.services import Actor
 from portal.bundles.models import Bundle, BundleVolume
+from portal.cases.events import add_event
 from portal.cases.models import Case
 from portal.cases.services import open_case
 from portal.documents.models import Document, DocumentKind, DocumentSource, DocumentStatus
-from portal.evidence.models import EvidenceKind
+from portal.evidence.models import Evidence, EvidenceKind
 from portal.evidence.services import add_evidence
 from portal.extensions import db
 from portal.jobs.services import create_job
+from portal.jurisdictions.rules.ew import PAP_DEBT_ENCLOSURES
 from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction
 from portal.ledger.rates import make_row, set_rate
 from portal.ledger.services import save_creditor
@@ -302,3 +306,60 @@ def add_delivery_notes(case_id: int) -> None:
                 },
                 invoice_keys=[invoice.external_id],
             )
+
+
+def ready_for_prosecution(case: Case, *, delivered_on: dt.date | None = None) -> None:
+    """Clear the case's prosecution blockers the way legal would: a delivery note signed by the
+    debtor for each invoice, every evidence item described, and a demand letter delivered on
+    ``delivered_on`` (default: 60 days ago, so its reply period of at most 30 days is over) with
+    the courier's proof of delivery."""
+    delivered_on = delivered_on or dt.date.today() - dt.timedelta(days=60)
+    for invoice in case.invoices:
+        add_evidence(
+            ACTOR,
+            case,
+            f"Delivery note for {invoice.number}, signed for the debtor".encode(),
+            f"delivery-{invoice.external_id}.txt",
+            {
+                "kind": EvidenceKind.DELIVERY_NOTE,
+                "document_date": invoice.issue_date,
+                "signed_by_debtor": True,
+                "original_held": True,
+                "signer": "J. Smith, warehouse manager",
+                "source": "Our warehouse records",
+                "proves": f"The goods of invoice {invoice.number} were delivered.",
+            },
+            invoice_keys=[invoice.external_id],
+        )
+    for item in db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)):
+        item.document_date = item.document_date or dt.date(2025, 3, 1)
+        item.source = item.source or "Our correspondence file"
+        item.proves = item.proves or "What was said to the debtor about the debt."
+    sent_on = delivered_on - dt.timedelta(days=2)
+    add_event(
+        ACTOR,
+        case,
+        {
+            "type": "dispatch",
+            "date": sent_on,
+            "document": "demand_letter",
+            "courier": "Royal Mail Special Delivery",
+            "tracking": f"RM{case.id:06d}GB",
+            "delivered_on": delivered_on,
+            # PAP-Debt (E&W individuals): the letter of claim went with its annexes.
+            "enclosures": list(PAP_DEBT_ENCLOSURES),
+        },
+    )
+    add_evidence(
+        ACTOR,
+        case,
+        f"Proof of delivery RM{case.id:06d}GB".encode(),
+        "proof-of-delivery.txt",
+        {
+            "kind": EvidenceKind.DISPATCH_PROOF,
+            "document_date": delivered_on,
+            "source": "Courier's tracking page",
+            "proves": "The demand letter reached the debtor.",
+        },
+    )
+    db.session.flush()

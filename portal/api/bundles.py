@@ -14,7 +14,7 @@ from ..bundles.models import Bundle
 from ..bundles.profiles import PROFILES
 from ..bundles.services import ARRANGEMENTS, case_bundles, start_build
 from ..cases import policy
-from ..documents.present import approval_payload
+from ..documents.present import approval_payload, override_payload
 from ..extensions import db
 from ..review import services as review
 from ..review.verification import signed_pdf
@@ -82,6 +82,13 @@ class BundleOut(Schema):
     approval = fields.Function(
         lambda bundle: approval_payload(bundle.approval),
         metadata={"description": "counsel's decision once signed (hashes of the zips)"},
+    )
+    override = fields.Function(
+        lambda bundle: override_payload(bundle.override),
+        metadata={
+            "description": "the override of a prosecution blocker recorded with the bound "
+            "statement of claim, if any"
+        },
     )
     created_at = fields.DateTime()
 

@@ -31,6 +31,17 @@ blp = Blueprint("documents_api", __name__, url_prefix="/api/v1", description="Do
 KINDS = [kind.value for kind in DocumentKind]
 
 
+class OverrideIn(Schema):
+    rule = fields.String(
+        required=True, metadata={"description": "the blocker overridden (only R14 may be)"}
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "why the claim cannot wait, e.g. limitation expires on …"},
+    )
+
+
 class GenerateIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
@@ -39,6 +50,23 @@ class GenerateIn(Schema):
         data_key="fields", keys=fields.String(), values=fields.String(), load_default=dict
     )
     as_of = fields.Date(metadata={"description": "document date (default: today)"})
+    override = fields.Nested(
+        OverrideIn,
+        metadata={
+            "description": "legal only: proceed with a final statement of claim or evidence "
+            "list past an overridable prosecution blocker (audited, shown to counsel)"
+        },
+    )
+
+
+class OverrideOut(Schema):
+    rule = fields.String()
+    reason = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "e-mail of who recorded it"})
+    at = fields.String(metadata={"description": "when (UTC, ISO 8601)"})
+    findings = fields.List(
+        fields.String(), metadata={"description": "what the rule said when it was overridden"}
+    )
 
 
 class GeneratedOut(Schema):
@@ -73,6 +101,7 @@ class DocumentOut(GeneratedOut):
     created_at = fields.String()
     created_by = fields.String(allow_none=True)
     approval = fields.Nested(ApprovalOut, allow_none=True)
+    override = fields.Nested(OverrideOut, allow_none=True)
     context = fields.Dict()
 
 
@@ -159,6 +188,11 @@ class CaseDocuments(MethodView):
     @blp.response(201, GeneratedOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(
+        409,
+        schema=ApiErrorSchema,
+        description="a final court filing while a prosecution blocker stands (rule and date)",
+    )
     @blp.alt_response(422, schema=ApiErrorSchema, description="final with missing fields (named)")
     @blp.alt_response(503, schema=ApiErrorSchema, description="the PDF could not be made")
     def post(self, body: dict[str, Any], case_id: int):
@@ -170,6 +204,7 @@ class CaseDocuments(MethodView):
             final=body["mode"] == "final",
             inputs=body["fields_"],
             on=body.get("as_of"),
+            override=body.get("override"),
         )
         db.session.commit()
         return document_payload(document), 201
@@ -205,6 +240,9 @@ class DocumentDocx(MethodView):
     @blp.response(201, GeneratedOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
+    @blp.alt_response(
+        409, schema=ApiErrorSchema, description="a final court filing while a blocker stands"
+    )
     @blp.alt_response(422, schema=ApiErrorSchema, description="not a .docx, too large")
     def post(self, files: dict[str, Any], document_id: int):
         """Upload a DOCX edited in Word: it becomes the next version of this kind."""

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db import TimestampMixin, str_enum
-from ..documents.models import DocumentStatus
+from ..documents.models import Document, DocumentStatus
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -63,10 +63,17 @@ class Bundle(TimestampMixin, db.Model):
     approval: Mapped[Approval | None] = relationship(
         "Approval", primaryjoin="Approval.bundle_id == Bundle.id", uselist=False, viewonly=True
     )
+    #: The statement of claim bound in (its override of a prosecution blocker covers the bundle).
+    pleading: Mapped[Document | None] = relationship("Document", viewonly=True)
 
     @property
     def filename(self) -> str:
         return f"{self.case.reference} bundle v{self.version}"
+
+    @property
+    def override(self) -> dict[str, Any] | None:
+        """The override recorded with the bound statement of claim, if any."""
+        return self.pleading.override if self.pleading is not None else None
 
 
 class BundleVolume(db.Model):

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..audit.services import Actor, record
 from ..cases import policy
+from ..cases.gate import ProsecutionBlocked
 from ..cases.models import Case
 from ..documents.models import Document, DocumentKind, DocumentStatus
 from ..documents.services import convert_all, prepare_document
@@ -200,6 +201,7 @@ def _run(job: Job) -> str:
     # The court the claim names (typed in when the statement of claim was generated).
     court = ((pleading.context.get("court") or {}).get("name") if pleading else None) or ""
     missing: list[str] = []
+    blocked: list[str] = []
     language = "zh" if case.jurisdiction.value == "cn" else "en"
 
     def evidence_list(ranges: list[ExhibitRange]) -> bytes:
@@ -220,7 +222,19 @@ def _run(job: Job) -> str:
         }
         try:
             try:
-                prepared = prepare_document(case, DocumentKind.EVIDENCE_LIST, final=True, **options)
+                prepared = prepare_document(
+                    case,
+                    DocumentKind.EVIDENCE_LIST,
+                    final=True,
+                    override=pleading.override if pleading else None,
+                    **options,
+                )
+            except ProsecutionBlocked as error:
+                # Not ready for prosecution: the list (and so the bundle) is a draft.
+                blocked.append(error.message)
+                prepared = prepare_document(
+                    case, DocumentKind.EVIDENCE_LIST, final=False, **options
+                )
             except ValidationFailed:
                 # Fields the case does not fill: a draft marks them, and the bundle says so.
                 prepared = prepare_document(
@@ -268,9 +282,12 @@ def _run(job: Job) -> str:
         result.warnings.append(
             f"The evidence list has fields the case does not fill: {', '.join(missing)}."
         )
+    result.warnings.extend(blocked)
     if pleading is None:
         result.warnings.append("There is no final statement of claim: the bundle has none.")
-    bundle = _store(actor, case, spec, params, result, pleading, evidence, final=not missing)
+    bundle = _store(
+        actor, case, spec, params, result, pleading, evidence, final=not missing and not blocked
+    )
     db.session.commit()
     jobs.finish(
         job,

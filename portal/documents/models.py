@@ -30,6 +30,11 @@ class DocumentKind(enum.StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
+    @property
+    def for_court(self) -> bool:
+        """Filed with the court: final only while the case could enter prosecution."""
+        return self in (DocumentKind.STATEMENT_OF_CLAIM, DocumentKind.EVIDENCE_LIST)
+
 
 class DocumentStatus(enum.StrEnum):
     DRAFT = "draft"
@@ -82,6 +87,9 @@ class Document(TimestampMixin, db.Model):
     #: The version this one was made from (an uploaded edit names the version downloaded).
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    #: Legal's recorded override of a prosecution blocker (``{rule, reason, by, by_name, at,
+    #: findings}``, see ``cases/gate.py``); shown to counsel, never printed in the document.
+    override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     case: Mapped[Case] = relationship("Case")

@@ -33,10 +33,19 @@ def document_payload(document: Document, *, with_context: bool = False) -> dict[
         "created_at": document.created_at.isoformat(),
         "created_by": document.created_by.email if document.created_by else None,
         "approval": approval_payload(document.approval),
+        "override": override_payload(document.override),
     }
     if with_context:
         body["context"] = document.context
     return body
+
+
+def override_payload(override: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Legal's override of a prosecution blocker as the API shows it."""
+    if not override:
+        return None
+    keys = ("rule", "reason", "by", "at", "findings")
+    return {key: override.get(key) for key in keys if key in override}
 
 
 def approval_payload(approval: Approval | None) -> dict[str, Any] | None:

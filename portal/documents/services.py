@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import Actor, record
 from ..cases.claims import CaseClaim, build_claims
+from ..cases.gate import check_gate, record_override
 from ..cases.models import Case
 from ..domain import DomainError, ValidationFailed
 from ..extensions import db
@@ -67,6 +68,8 @@ class Prepared:
     deadline: dt.date | None
     #: The evidence the context lists (exhibits, enclosures).
     evidence_ids: tuple[int, ...] = ()
+    #: Legal's override of a prosecution blocker that let a final court filing through.
+    override: dict[str, Any] | None = None
 
 
 def converter() -> OfficeConverter:
@@ -157,12 +160,17 @@ def prepare_document(
     claim: CaseClaim | None = None,
     evidence: list | None = None,
     positions: dict[int, tuple[str, str]] | None = None,
+    override: dict[str, Any] | None = None,
 ) -> Prepared:
     """Render one document of ``kind`` for ``case`` to DOCX.
 
     :raises ValidationFailed: no template, an unknown input field, or ``final`` with required
         fields missing (``fields["missing_fields"]`` names them).
+    :raises ProsecutionBlocked: a final court filing while a prosecution blocker that
+        ``override`` does not cover stands.
     """
+    if final and kind.for_court:
+        check_gate(case, kind.label.lower(), "made final", override)
     on = on or dt.date.today()
     spec = find_template(case.jurisdiction.value, kind.value, case.debtor.kind.value)
     previous = latest_version(case, kind)
@@ -224,6 +232,7 @@ def prepare_document(
         document_date=on,
         deadline=deadline,
         evidence_ids=tuple(item.id for item in evidence),
+        override=override if final and kind.for_court else None,
     )
 
 
@@ -269,6 +278,7 @@ def store(actor: Actor, prepared: Prepared, pdf: bytes, *, note: str | None = No
         document_date=prepared.document_date,
         deadline=prepared.deadline,
         based_on_id=prepared.based_on.id if prepared.based_on else None,
+        override=prepared.override,
         created_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(document)
@@ -293,6 +303,7 @@ def store(actor: Actor, prepared: Prepared, pdf: bytes, *, note: str | None = No
             "docx_sha256": docx_sha,
             "pdf_sha256": pdf_sha,
             "missing_fields": prepared.missing,
+            **({"override": prepared.override} if prepared.override else {}),
         },
     )
     return document
@@ -328,13 +339,27 @@ def generate_document(
     final: bool,
     inputs: dict[str, str] | None = None,
     on: dt.date | None = None,
+    override: dict[str, str] | None = None,
 ) -> Document:
-    """Render, convert and store one new version.
+    """Render, convert and store one new version; ``override`` (``{rule, reason}``) lets a final
+    court filing past an overridable prosecution blocker, recorded and audited.
 
-    :raises ValidationFailed: see ``prepare_document``.
+    :raises ValidationFailed: see ``prepare_document``; an override that is not for a final
+        court filing, or not acceptable (see ``cases.gate.record_override``).
+    :raises ProsecutionBlocked: see ``prepare_document``.
     :raises RenditionFailed: LibreOffice made no PDF.
     """
-    prepared = prepare_document(case, kind, final=final, inputs=inputs, on=on)
+    recorded = None
+    if override:
+        if not (final and kind.for_court):
+            raise ValidationFailed(
+                "An override is only for a final statement of claim or evidence list.",
+                fields={"override": ["Only with mode final and a court filing."]},
+            )
+        recorded = record_override(
+            actor, case, kind.label.lower(), override.get("rule", ""), override.get("reason", "")
+        )
+    prepared = prepare_document(case, kind, final=final, inputs=inputs, on=on, override=recorded)
     ((pdf, error),) = convert_all([(f"{kind.value}.docx", prepared.docx)])
     if pdf is None:
         raise RenditionFailed(f"The PDF of the {kind.label.lower()} could not be made: {error}")
@@ -347,8 +372,12 @@ def upload_version(
     """A DOCX edited outside the portal becomes the next version of ``document``'s kind.
 
     :raises ValidationFailed: not a DOCX (checked by content), too large, or unreadable.
+    :raises ProsecutionBlocked: a final court filing while a prosecution blocker stands that the
+        edited version's override does not cover.
     :raises RenditionFailed: LibreOffice made no PDF of it.
     """
+    if document.final and document.kind.for_court:
+        check_gate(document.case, document.kind.label.lower(), "made final", document.override)
     limit = max_bytes or int(current_app.config.get("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024))
     if not data:
         raise ValidationFailed("The file is empty.", fields={"file": ["empty file"]})
@@ -390,6 +419,7 @@ def upload_version(
         based_on=document,
         document_date=document.document_date,
         deadline=document.deadline,
+        override=document.override,
         evidence_ids=tuple(
             db.session.scalars(
                 select(DocumentEvidence.evidence_id).where(

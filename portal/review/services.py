@@ -21,6 +21,7 @@ from ..accounts.services import verify_password
 from ..audit.services import Actor, record
 from ..bundles.models import Bundle
 from ..cases import policy
+from ..cases.gate import check_gate
 from ..cases.models import Case
 from ..db import utcnow
 from ..documents.models import Document, DocumentStatus
@@ -189,6 +190,7 @@ def submit(actor: Actor, item: Reviewable, comment: str = "") -> None:
 
     :raises Forbidden: the actor does not prepare documents on this case.
     :raises Conflict: not ready (see ``Subject.not_ready``), or not a draft.
+    :raises ProsecutionBlocked: a court filing while an uncovered prosecution blocker stands.
     """
     what = subject(item)
     if actor.user is None or not can_submit(actor.user, item):
@@ -196,6 +198,8 @@ def submit(actor: Actor, item: Reviewable, comment: str = "") -> None:
     problem = what.not_ready()
     if problem:
         raise Conflict(problem)
+    if what.for_court:
+        check_gate(what.case, what.name, "submitted", what.override)
     lawyer = what.case.lawyer
     _transition(
         actor,
@@ -266,11 +270,15 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
     Both steps happen in one transaction: a failed signature leaves the version in review.
 
     :raises WrongPassword: the re-entered password is wrong.
+    :raises ProsecutionBlocked: a court filing while a prosecution blocker stands that its
+        override does not cover (checked again: time passes and the record changes).
     :raises Conflict: not in review, or the lawyer has no usable certificate.
     :raises CertificateRejected: the passphrase does not open the certificate.
     """
     what = subject(item)
     lawyer = _check_reviewer(actor, what)
+    if what.for_court:
+        check_gate(what.case, what.name, "signed", what.override)
     authenticated_at = _reauthenticate(lawyer, decision.password)
     certificate = active_certificate(lawyer)
     if certificate is None:

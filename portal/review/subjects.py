@@ -7,7 +7,7 @@ differs (what is signed, where its pages are, which comments belong to it) is an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from sqlalchemy import ColumnElement
 
@@ -57,6 +57,17 @@ class Subject:
     @property
     def approval(self) -> Approval | None:
         return self.item.approval
+
+    @property
+    def for_court(self) -> bool:
+        """Filed with the court (a bundle, a statement of claim, an evidence list): it passes
+        the prosecution gate at submission and at signing."""
+        return self.is_bundle or self.item.kind.for_court
+
+    @property
+    def override(self) -> dict[str, Any] | None:
+        """Legal's recorded override of a prosecution blocker (a bundle: its pleading's)."""
+        return self.item.override
 
     @property
     def name(self) -> str:
@@ -113,8 +124,9 @@ class Subject:
                 )
             if not bundle.final:
                 return (
-                    "The evidence list in this bundle is a draft: the case does not fill all "
-                    "of its fields (see the warnings). Complete them, then build a new version."
+                    "The evidence list in this bundle is a draft (see the warnings: fields the "
+                    "case does not fill, or a prosecution blocker). Deal with them, then build "
+                    "a new version."
                 )
             failed = [str(report.get("volume", "?")) for report in bundle.preflight
                       if not report.get("passed", True)]  # fmt: skip

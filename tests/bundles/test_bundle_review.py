@@ -19,7 +19,7 @@ from portal.evidence.jobs import render_evidence
 from ..documents.test_documents_api import auth
 from ..factories import PASSWORD
 from ..review.flow import PASSPHRASE, register, trusted_pki
-from .test_bundles_api import file_claim, page_text, ready_case, run
+from .test_bundles_api import page_text, ready_case, run
 
 #: Pages of each long exhibit: two of them overflow ``ew_court``'s 350 pages per volume.
 LONG = 180
@@ -40,7 +40,13 @@ def long_pdf(title: str, pages: int) -> bytes:
 def upload_pdf(client, app, case_id: int, name: str, data: bytes, kind: str, date: str) -> int:
     response = client.post(
         f"/api/v1/cases/{case_id}/evidence",
-        data={"file": (io.BytesIO(data), name), "kind": kind, "document_date": date},
+        data={
+            "file": (io.BytesIO(data), name),
+            "kind": kind,
+            "document_date": date,
+            "source": "Our files",
+            "proves": f"What the {kind.replace('_', ' ')} says.",
+        },
         headers=auth(app, "legal"),
     )
     assert response.status_code == 201, response.get_json()
@@ -202,16 +208,26 @@ def test_a_bundle_without_a_statement_of_claim_is_not_submitted(app, client, wor
     assert again["status"] == "draft"
 
 
-def test_a_bundle_with_a_draft_evidence_list_is_not_submitted(app, client, world):
+def test_a_bundle_built_while_a_prosecution_blocker_stands_is_a_draft(app, client, world):
     legal = auth(app, "legal")
-    case = world.assigned_case
+    case = ready_case(app, client, world)
+    # Evidence added after the claim, not described: R8 blocks prosecution again.
+    late = client.post(
+        f"/api/v1/cases/{case}/evidence",
+        data={"file": (io.BytesIO(long_pdf("Late", 1)), "late.pdf"), "kind": "correspondence"},
+        headers=legal,
+    )
+    assert late.status_code == 201, late.get_json()
     with app.app_context():
-        render_evidence(world.assigned_evidence)
-    file_claim(app, client, case)
-    # The world's note has no document date: the evidence list cannot be final.
+        render_evidence(late.get_json()["id"])
     bundle = build(client, app, case, "default")
+    # The evidence list inside is a draft, and the bundle says why.
     assert bundle["final"] is False
-    assert any("evidence list has fields" in warning for warning in bundle["warnings"])
+    assert any(
+        "cannot be made final while the case is not ready for prosecution" in warning
+        and "R8" in warning
+        for warning in bundle["warnings"]
+    ), bundle["warnings"]
     refused = client.post(f"/api/v1/bundles/{bundle['id']}/submit", json={}, headers=legal)
     assert refused.status_code == 409
     assert "draft" in refused.get_json()["error"]["message"]

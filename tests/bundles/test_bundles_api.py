@@ -13,11 +13,13 @@ from pathlib import Path
 import pypdf
 from sqlalchemy import func, select
 
+from portal.cases.models import Case
 from portal.evidence.jobs import render_evidence
 from portal.evidence.models import Evidence
 from portal.extensions import db
 
 from ..documents.test_documents_api import auth, complete_the_lawyer
+from ..factories import ready_for_prosecution
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "good"
 COURT = "County Court at Central London"
@@ -39,6 +41,9 @@ def upload(client, app, case_id: int, name: str, kind: str, date: str) -> int:
             "file": (io.BytesIO((RESOURCES / name).read_bytes()), name),
             "kind": kind,
             "document_date": date,
+            # Described for the evidence list (R8 blocks a final claim otherwise).
+            "source": "Our files",
+            "proves": f"What the {kind.replace('_', ' ')} says.",
         },
         headers=auth(app, "legal"),
     )
@@ -57,12 +62,29 @@ def file_claim(app, client, case_id: int) -> None:
     assert claim.status_code == 201, claim.get_json()
 
 
-def ready_case(app, client, world) -> int:
-    """The assigned case with exhibit PDFs, dated evidence and a final statement of claim."""
-    case = world.assigned_case
+def prosecution_ready(app, case_id: int) -> None:
+    """Clear the case's prosecution blockers (delivery notes, described evidence, a demand
+    letter delivered 60 days ago): a final claim and bundle are refused before that."""
     with app.app_context():
-        for evidence_id in db.session.scalars(select(Evidence.id).where(Evidence.case_id == case)):
+        ready_for_prosecution(db.session.get(Case, case_id))
+        db.session.commit()
+
+
+def render_all(app, case_id: int) -> None:
+    """Make every evidence item's exhibit PDF (the worker's job)."""
+    with app.app_context():
+        for evidence_id in db.session.scalars(
+            select(Evidence.id).where(Evidence.case_id == case_id)
+        ):
             render_evidence(evidence_id)
+
+
+def ready_case(app, client, world) -> int:
+    """The assigned case ready for prosecution, with exhibit PDFs, dated evidence and a final
+    statement of claim."""
+    case = world.assigned_case
+    prosecution_ready(app, case)
+    render_all(app, case)
     dated = client.patch(
         f"/api/v1/evidence/{world.assigned_evidence}",
         json={"document_date": "2025-03-01"},
@@ -78,13 +100,13 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
     case = world.assigned_case
     url = f"/api/v1/cases/{case}/bundles"
 
-    # The world's note has no exhibit PDF yet: nothing is queued.
+    # Delivery notes, described evidence and a delivered demand letter (4 items with the note).
+    prosecution_ready(app, case)
+    # The evidence has no exhibit PDF yet: nothing is queued.
     refused = client.post(url, json={}, headers=legal)
     assert refused.status_code == 409
     assert "no exhibit PDF yet" in refused.get_json()["error"]["message"]
-    with app.app_context():
-        for evidence_id in db.session.scalars(select(Evidence.id).where(Evidence.case_id == case)):
-            render_evidence(evidence_id)
+    render_all(app, case)
 
     # Every exhibit needs a date for the evidence list to be final.
     dated = client.patch(
@@ -113,7 +135,8 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
     assert [v["number"] for v in bundle["volumes"]] == [1]
     assert bundle["warnings"] == []
     exhibits = bundle["exhibits"]
-    assert [e["label"] for e in exhibits] == ["C-001", "C-002", "C-003"]
+    # The note, two delivery notes, the proof of delivery, the contract and the scan.
+    assert [e["label"] for e in exhibits] == [f"C-{n:03d}" for n in range(1, 7)]
     pdf = client.get(f"/api/v1/bundles/{bundle_id}/pdf?volume=1", headers=legal)
     assert pdf.status_code == 200
     data = pdf.data
@@ -172,9 +195,9 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
         names = files.namelist()
         manifest = json.loads(files.read("manifest.json"))
     assert any(name.endswith("vol 1.pdf") for name in names)
-    assert sum(name.startswith("originals/") for name in names) == 3
+    assert sum(name.startswith("originals/") for name in names) == 6
     labels = [item["label"] for item in manifest["exhibits"]]
-    assert labels == ["C-001", "C-002", "C-003"]
+    assert labels == [e["label"] for e in exhibits]
 
     # Other lawyers see nothing of it; a second build is version 2 and supersedes the first.
     other = auth(app, "other_lawyer")

@@ -19,10 +19,14 @@ from portal.audit.services import Actor
 from portal.cases.models import Case
 from portal.documents.models import Document, DocumentKind, DocumentStatus
 from portal.documents.services import convert_all, prepare_document, store
+from portal.evidence.jobs import render_evidence
+from portal.evidence.models import Evidence
 from portal.extensions import db
 from portal.office import OfficeConverter
 from portal.seed import seed_demo
 from portal.storage import file_store
+
+from ..factories import ready_for_prosecution
 
 ON = dt.date(2026, 11, 23)
 COURTS = {
@@ -67,6 +71,14 @@ def test_every_kind_renders_final_for_a_demo_case_of_each_jurisdiction(demo):
         assert ("ew", "individual") in chosen
         prepared = []
         for (jurisdiction, _debtor_kind), case in sorted(chosen.items()):
+            # A final claim and evidence list need a case that could enter prosecution, and
+            # the evidence list each exhibit's pages (the worker's renditions).
+            ready_for_prosecution(case)
+            db.session.commit()  # the rendition task reads the rows in its own session
+            for evidence_id in db.session.scalars(
+                select(Evidence.id).where(Evidence.case_id == case.id)
+            ):
+                render_evidence(evidence_id)
             for kind in DocumentKind:
                 prepared.append(
                     prepare_document(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.audit.models import AuditEntry
-from portal.cases.models import CaseEvent
+from portal.cases.models import Case, CaseEvent
 from portal.documents.models import Document, DocumentStatus
 from portal.extensions import db
 from portal.review import services
@@ -24,7 +24,7 @@ from portal.signing.pki import make_ca
 
 from ..conftest import login
 from ..documents.test_documents_api import complete_the_lawyer
-from ..factories import PASSWORD, World
+from ..factories import PASSWORD, World, ready_for_prosecution
 from ..ui.conftest import section, text
 from .flow import PASSPHRASE, trusted_pki
 
@@ -159,6 +159,15 @@ def test_submit_then_request_changes_through_the_pages(app, world: World):
     assert status_of(app, document_id) == "draft"
 
     update_document(app, document_id, final=True)
+    # A final evidence list waits until the case could enter prosecution; the panel says why.
+    panel = section(legal.get(f"/documents/{document_id}"), "review-panel")
+    assert "cannot be submitted while the case is not ready for prosecution" in panel
+    assert "R14: Debtor D-1 Ltd has not been sent a demand letter." in panel
+    refused = legal.post(f"/documents/{document_id}/submit", data={"comment": "Please"})
+    assert refused.status_code == 409 and status_of(app, document_id) == "draft"
+    with app.app_context():
+        ready_for_prosecution(db.session.get(Case, world.assigned_case))
+        db.session.commit()
     panel = section(legal.get(f"/documents/{document_id}"), "review-panel")
     assert "Sends v1 to Lawyer User (Test Chambers LLP)" in panel
     sent = legal.post(f"/documents/{document_id}/submit", data={"comment": "Exhibits attached."})

@@ -137,6 +137,9 @@ class Rule:
     severity: str
     legal_basis: str
     check: Check
+    #: Legal may proceed past it with a recorded reason (a protective claim before limitation
+    #: expires); the reason goes to counsel, never into the pleading.
+    overridable: bool = False
 
     def applies(self, jurisdiction: str, stage: str) -> bool:
         return jurisdiction in self.jurisdictions and STAGES.index(stage) >= STAGES.index(
@@ -155,6 +158,7 @@ def rule(
     severity: str,
     legal_basis: str,
     jurisdictions: Sequence[str] = JURISDICTIONS,
+    overridable: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a rule function under a stable id."""
     if from_stage not in STAGES:
@@ -164,7 +168,14 @@ def rule(
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = Rule(
-            rule_id, title, from_stage, frozenset(jurisdictions), severity, legal_basis, check
+            rule_id,
+            title,
+            from_stage,
+            frozenset(jurisdictions),
+            severity,
+            legal_basis,
+            check,
+            overridable,
         )
         return check
 

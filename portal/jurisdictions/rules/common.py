@@ -575,6 +575,8 @@ def reply_days(facts: CaseFacts) -> int:
     title="Demand letter delivered and reply period over",
     from_stage="prosecution",
     severity="blocker",
+    # A claim issued before the period ends (limitation about to expire) is a protective claim.
+    overridable=True,
     legal_basis="E&W Pre-Action Protocol for Debt Claims para 3.1 (30 days, individual debtors) "
     "and PD Pre-Action Conduct para 6(c) (14 days, businesses), with PD-PAC paras 13-16 "
     "(sanctions). PRC and US: practice - the deadline the letter itself gives.",
