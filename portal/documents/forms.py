@@ -36,6 +36,24 @@ class GenerateForm(FlaskForm):
     claim_facts = TextAreaField(
         "Additional facts (statements of claim)", validators=[Optional(), Length(max=5000)]
     )
+    override_rule = SelectField(
+        "Override a prosecution blocker",
+        choices=[
+            SelectChoice("", "— none —"),
+            SelectChoice("R14", "R14: the demand letter's reply period (protective claim)"),
+        ],
+        validators=[Optional()],
+    )
+    override_reason = TextAreaField(
+        "Reason for the override (shown to counsel, not printed)",
+        validators=[Optional(), Length(max=2000)],
+    )
+
+    def override(self) -> dict[str, str] | None:
+        """The override asked for, if a rule was chosen."""
+        if not self.override_rule.data:
+            return None
+        return {"rule": self.override_rule.data, "reason": self.override_reason.data or ""}
 
     def inputs(self) -> dict[str, str]:
         """The typed-in template fields that were filled in."""

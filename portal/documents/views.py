@@ -37,6 +37,14 @@ STATUS_COLOURS = {
 }
 
 
+#: Where the override's errors go on the generate form.
+OVERRIDE_FIELDS = {
+    "rule": "override_rule",
+    "reason": "override_reason",
+    "override": "override_rule",
+}
+
+
 def can_generate(case: Case) -> bool:
     """Legal and admins on cases they may edit."""
     return policy.can_edit_case(current_user, case) and has_permission(
@@ -57,6 +65,7 @@ def generate(case_id: int):
     """Generate a new version of one kind from the case page."""
     case = policy.get_case_or_404(current_user, case_id, for_edit=True)
     form = GenerateForm()
+    status = 422
     if form.validate_on_submit():
         try:
             document = generate_document(
@@ -65,10 +74,12 @@ def generate(case_id: int):
                 DocumentKind(form.kind.data),
                 final=form.mode.data == "final",
                 inputs=form.inputs(),
+                override=form.override(),
             )
         except DomainError as error:
             db.session.rollback()
-            populate_errors(form, error)
+            status = error.status
+            populate_errors(form, error, OVERRIDE_FIELDS)
             missing = error.fields.get("missing_fields")
             if missing:
                 form.form_errors.append(f"Missing for a final document: {', '.join(missing)}.")
@@ -76,7 +87,7 @@ def generate(case_id: int):
             db.session.commit()
             flash(f"{document.kind.label} v{document.version} generated.", "success")
             return redirect(url_for("documents.show", document_id=document.id), 303)
-    return render_case(case, 422, generate_form=form)
+    return render_case(case, status, generate_form=form)
 
 
 @bp.get("/documents/<int:document_id>")

@@ -17,7 +17,8 @@ from ..accounts.views import current_actor
 from ..bundles.models import BundleVolume
 from ..cases import policy
 from ..cases import services as case_services
-from ..cases.models import Stage
+from ..cases.gate import gate_refusal, prosecution_blockers
+from ..cases.models import Case, Stage
 from ..db import utcnow
 from ..documents import views as document_views
 from ..documents.models import Document, DocumentKind, DocumentStatus
@@ -142,9 +143,20 @@ def review_panel(
     return panel
 
 
+def invoice_numbers(case: Case) -> dict[str, str]:
+    """Invoice numbers by external id: findings name invoices as people know them."""
+    return {invoice.external_id: invoice.number for invoice in case.invoices}
+
+
 def _submit_blocker(document: Document) -> str | None:
     """Why this version cannot go to counsel yet (the service says the same on submit)."""
-    return subject(document).not_ready()
+    what = subject(document)
+    problem = what.not_ready()
+    if problem is None and what.for_court:
+        problem = gate_refusal(
+            what.name, "submitted", prosecution_blockers(document.case), document.override
+        )
+    return problem
 
 
 def signature_check(item: Document | BundleVolume) -> dict[str, Any]:
@@ -298,6 +310,8 @@ def _render_review(
         stage=stage,
         blockers=[item for item in findings if item.severity == "blocker"],
         warnings=[item for item in findings if item.severity != "blocker"],
+        numbers=invoice_numbers(case),
+        override=document.override,
         evidence=case_evidence(case),
         comments=services.comments(document),
         actions=ACTIONS,
