@@ -69,6 +69,19 @@ class OverrideOut(Schema):
     )
 
 
+class FactSource(Schema):
+    type = fields.String(
+        metadata={"description": "creditor, debtor, invoice, case, event, document or evidence"}
+    )
+    id = fields.Integer(allow_none=True)
+
+
+class FactOut(Schema):
+    name = fields.String()
+    value = fields.String()
+    source = fields.Nested(FactSource)
+
+
 class GeneratedOut(Schema):
     id = fields.Integer()
     case = fields.Integer()
@@ -102,6 +115,10 @@ class DocumentOut(GeneratedOut):
     created_by = fields.String(allow_none=True)
     approval = fields.Nested(ApprovalOut, allow_none=True)
     override = fields.Nested(OverrideOut, allow_none=True)
+    facts = fields.List(
+        fields.Nested(FactOut),
+        metadata={"description": "what the version asserts, each with the record it comes from"},
+    )
     context = fields.Dict()
 
 

@@ -181,11 +181,23 @@ class ExhibitLine:
 
 @dataclass(frozen=True)
 class Demand:
-    """The case's latest demand letter, which a claim refers to."""
+    """The case's latest demand letter as the record shows it went out (``facts.demand_of``).
 
-    date: dt.date
-    reference: str
+    ``state`` is what a pleading may say of it: ``sent`` (dispatched, no delivery recorded),
+    ``delivered`` (delivered, its deadline not yet passed) or ``expired`` (delivered, and the
+    deadline it gave has passed with the sums still unpaid).
+    """
+
+    date: dt.date | None
+    reference: str | None
     deadline: dt.date | None
+    state: str = "sent"
+    sent_on: dt.date | None = None
+    delivered_on: dt.date | None = None
+    courier: str | None = None
+    #: The records behind it: the dispatch event and the letter's document version.
+    event_id: int | None = None
+    document_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,29 @@ class DocumentFacts:
     demand: Demand | None = None
     #: Values typed in at generation (``court.name``, ``court.address``, ``claim.facts``).
     inputs: dict[str, str] = field(default_factory=dict)
+
+
+def _demand(demand: Demand | None, day) -> dict[str, Any]:
+    """What the templates may say of the demand letter: only what the record shows."""
+    if demand is None:
+        return {
+            "state": "none",
+            "date": None,
+            "reference": None,
+            "deadline": None,
+            "sent_on": None,
+            "delivered_on": None,
+            "courier": None,
+        }
+    return {
+        "state": demand.state,
+        "date": day(demand.date),
+        "reference": demand.reference,
+        "deadline": day(demand.deadline),
+        "sent_on": day(demand.sent_on),
+        "delivered_on": day(demand.delivered_on),
+        "courier": demand.courier,
+    }
 
 
 def date_style(jurisdiction: str, language: str) -> str:
@@ -322,11 +357,7 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
             "outstanding_words": amount_in_words(outstanding, facts.currency, lang),
         },
         "deadline": {"date": day(facts.deadline), "days": facts.deadline_days},
-        "demand": {
-            "date": day(facts.demand.date) if facts.demand else None,
-            "reference": facts.demand.reference if facts.demand else None,
-            "deadline": day(facts.demand.deadline) if facts.demand else None,
-        },
+        "demand": _demand(facts.demand, day),
         "payment": {
             "bank_name": _text(facts.bank.name),
             "account": _text(facts.bank.account),

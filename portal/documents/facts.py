@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -28,6 +29,164 @@ from .context import (
 ZERO = Decimal(0)
 #: Kinds that state the deadline of the demand letter rather than one of their own.
 REPEATS_DEMAND = frozenset({"statement_of_claim", "evidence_list"})
+
+
+def _cents(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _fact(name: str, value: Any, source: str, source_id: int | None) -> dict[str, Any]:
+    return {"name": name, "value": value, "source": {"type": source, "id": source_id}}
+
+
+def asserted_facts(
+    case: Case,
+    claim: CaseClaim,
+    *,
+    kind: str,
+    demand: Demand | None,
+    evidence: list[Evidence],
+) -> list[dict[str, Any]]:
+    """The facts a document of ``kind`` asserts about ``case``, each with the record it comes
+    from (``{name, value, source: {type, id}}``): kept with the version and shown to counsel.
+
+    Values are plain (ISO dates, decimal strings) so they read the same in every language.
+    """
+    currency = case.currency or ""
+    facts = [
+        _fact("creditor", case.creditor.legal_name, "creditor", case.creditor_id),
+        _fact("debtor", case.debtor.name, "debtor", case.debtor_id),
+    ]
+    for item in claim.claimed:
+        invoice = item.invoice
+        facts.append(
+            _fact(
+                f"invoice {invoice.number}",
+                f"{invoice.currency} {_cents(invoice.amount)} issued "
+                f"{invoice.issue_date.isoformat()}, due {invoice.due_date.isoformat()}; credited "
+                f"{_cents(item.credited)}, paid {_cents(item.paid)}, outstanding "
+                f"{_cents(item.outstanding)}",
+                "invoice",
+                invoice.id,
+            )
+        )
+    facts.append(_fact("outstanding", f"{currency} {_cents(claim.outstanding)}", "case", case.id))
+    if kind in REPEATS_DEMAND:
+        if demand is None:
+            facts.append(_fact("demand letter", "none dispatched", "case", case.id))
+        else:
+            if demand.document_id is not None:
+                facts.append(
+                    _fact(
+                        "demand letter",
+                        f"{demand.reference} dated {demand.date.isoformat()}"
+                        if demand.date
+                        else demand.reference,
+                        "document",
+                        demand.document_id,
+                    )
+                )
+            facts.append(
+                _fact("demand letter sent", demand.sent_on.isoformat(), "event", demand.event_id)
+            )
+            if demand.delivered_on is not None:
+                facts.append(
+                    _fact(
+                        "demand letter delivered",
+                        demand.delivered_on.isoformat(),
+                        "event",
+                        demand.event_id,
+                    )
+                )
+            if demand.deadline is not None:
+                facts.append(
+                    _fact(
+                        "payment demanded by",
+                        demand.deadline.isoformat(),
+                        "document" if demand.document_id else "event",
+                        demand.document_id or demand.event_id,
+                    )
+                )
+            if demand.state == "expired":
+                facts.append(
+                    _fact(
+                        "not paid by the deadline",
+                        f"{currency} {_cents(claim.outstanding)} outstanding on "
+                        f"{claim.as_of.isoformat()}",
+                        "case",
+                        case.id,
+                    )
+                )
+        for number, item in enumerate(evidence, 1):
+            described = item.description or item.original_name
+            when = item.document_date.isoformat() if item.document_date else "undated"
+            facts.append(
+                _fact(f"exhibit {number}", f"{described} ({item.kind.value}, {when})", "evidence",
+                      item.id)
+            )  # fmt: skip
+    return facts
+
+
+def demand_of(case: Case, on: dt.date) -> Demand | None:
+    """The demand letter as the record shows it went out by ``on``: the latest ``dispatch`` of
+    a demand letter, with the letter's own date, reference and deadline. ``None`` when no demand
+    letter was dispatched — a document must then not say that one was.
+
+    The letter is the version the dispatch names (``document_id``, recorded by the dispatch
+    form); a dispatch entered without one is matched to the newest demand letter dated on or
+    before it. Without a letter the deadline is the delivery plus the case's reply period.
+    """
+    from ..cases.models import CaseEvent, EventType
+    from ..cases.readiness import reply_days
+    from .models import Document, DocumentKind
+
+    events = db.session.scalars(
+        select(CaseEvent)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.type == EventType.DISPATCH,
+            CaseEvent.date <= on,
+        )
+        .order_by(CaseEvent.date.desc(), CaseEvent.id.desc())
+    )
+    event = next((item for item in events if item.details.get("document") == "demand_letter"), None)
+    if event is None:
+        return None
+    letter = None
+    if event.details.get("document_id"):
+        letter = db.session.get(Document, int(event.details["document_id"]))
+    if letter is None:
+        letter = db.session.scalar(
+            select(Document)
+            .where(
+                Document.case_id == case.id,
+                Document.kind == DocumentKind.DEMAND_LETTER,
+                Document.document_date <= event.date,
+            )
+            .order_by(Document.document_date.desc(), Document.version.desc())
+            .limit(1)
+        )
+    delivered = event.delivered_on if event.delivered_on and event.delivered_on <= on else None
+    deadline = letter.deadline if letter is not None else None
+    if deadline is None and delivered is not None:
+        deadline = delivered + dt.timedelta(days=reply_days(case))
+    if delivered is None:
+        state = "sent"
+    elif deadline is not None and deadline < on:
+        state = "expired"
+    else:
+        state = "delivered"
+    return Demand(
+        date=letter.document_date if letter is not None else None,
+        reference=letter.reference if letter is not None else event.details.get("reference"),
+        deadline=deadline,
+        state=state,
+        sent_on=event.date,
+        delivered_on=delivered,
+        courier=event.details.get("courier"),
+        event_id=event.id,
+        document_id=letter.id if letter is not None else None,
+    )
 
 
 def exhibits(case_ids: list[int]) -> dict[int, list[Evidence]]:
@@ -136,7 +295,7 @@ def gather(
             )
             for item in claimed
         ),
-        payments=tuple(claim.payments),
+        payments=tuple(claim.allocated),
         interest=Interest(
             basis=interest.get("basis"),
             rate=interest.get("rate"),

@@ -90,6 +90,9 @@ class Document(TimestampMixin, db.Model):
     #: Legal's recorded override of a prosecution blocker (``{rule, reason, by, by_name, at,
     #: findings}``, see ``cases/gate.py``); shown to counsel, never printed in the document.
     override: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: What the version asserts, each with the record it comes from: ``[{name, value, source:
+    #: {type, id}}]`` (``documents/facts.asserted_facts``); an uploaded edit keeps its origin's.
+    facts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     case: Mapped[Case] = relationship("Case")

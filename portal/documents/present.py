@@ -34,6 +34,7 @@ def document_payload(document: Document, *, with_context: bool = False) -> dict[
         "created_by": document.created_by.email if document.created_by else None,
         "approval": approval_payload(document.approval),
         "override": override_payload(document.override),
+        "facts": list(document.facts or []),
     }
     if with_context:
         body["context"] = document.context

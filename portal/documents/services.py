@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pikepdf
@@ -27,8 +27,8 @@ from ..domain import DomainError, ValidationFailed
 from ..extensions import db
 from ..office import OfficeConverter, office_extension
 from ..storage import file_store, register_references
-from .context import Demand, build_context
-from .facts import exhibits, gather
+from .context import build_context
+from .facts import asserted_facts, demand_of, exhibits, gather
 from .models import (
     Document,
     DocumentEvidence,
@@ -70,6 +70,8 @@ class Prepared:
     evidence_ids: tuple[int, ...] = ()
     #: Legal's override of a prosecution blocker that let a final court filing through.
     override: dict[str, Any] | None = None
+    #: What the document asserts, each with its record (``facts.asserted_facts``).
+    facts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def converter() -> OfficeConverter:
@@ -179,11 +181,8 @@ def prepare_document(
     if evidence is None:
         evidence = exhibits([case.id])[case.id]
     reference = previous.reference if previous else "pending"
-    demand = None
-    if kind is not DocumentKind.DEMAND_LETTER:
-        letter = latest_version(case, DocumentKind.DEMAND_LETTER)
-        if letter is not None:
-            demand = Demand(letter.document_date, letter.reference, letter.deadline)
+    # What the record shows of the demand letter (dispatch, delivery), never a mere draft.
+    demand = demand_of(case, on) if kind is not DocumentKind.DEMAND_LETTER else None
     deadline: dt.date | None = None
 
     def context_for(ref: str) -> dict[str, Any]:
@@ -233,6 +232,7 @@ def prepare_document(
         deadline=deadline,
         evidence_ids=tuple(item.id for item in evidence),
         override=override if final and kind.for_court else None,
+        facts=asserted_facts(case, claim, kind=kind.value, demand=demand, evidence=evidence),
     )
 
 
@@ -279,6 +279,7 @@ def store(actor: Actor, prepared: Prepared, pdf: bytes, *, note: str | None = No
         deadline=prepared.deadline,
         based_on_id=prepared.based_on.id if prepared.based_on else None,
         override=prepared.override,
+        facts=prepared.facts,
         created_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(document)
@@ -420,6 +421,7 @@ def upload_version(
         document_date=document.document_date,
         deadline=document.deadline,
         override=document.override,
+        facts=list(document.facts or []),
         evidence_ids=tuple(
             db.session.scalars(
                 select(DocumentEvidence.evidence_id).where(

@@ -177,6 +177,12 @@ def test_overridden_claim_goes_to_counsel_who_sees_the_override_and_signs(app, c
     assert "overridden by legal" in readiness
     # Findings name invoices by their numbers, as the case page does (R2: no contract).
     assert "(invoice INV-I-1)" in readiness and "(invoice I-1)" not in readiness
+    # Beside the PDF: what the claim asserts and where each fact comes from.
+    asserted = section(page, "asserted-facts")
+    assert f"demand letter delivered {delivered_on().isoformat()} timeline event #" in asserted
+    assert f"payment demanded by {period_ends().isoformat()}" in asserted
+    assert "not paid by the deadline" not in asserted, "the period is still running"
+    assert 'href="/cases/' in page.data.decode().split('id="asserted-facts"')[1]
 
     signed = client.post(
         f"/api/v1/documents/{document_id}/review",
