@@ -57,6 +57,9 @@ class CaseClaim:
     interest_error: str | None = None
     #: The debtor's payments in the case currency up to ``as_of``: (date, amount).
     payments: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    #: The payments applied to this case's invoices up to ``as_of``, each with the part applied
+    #: to them: what a statement of account lists (another case's payments never appear).
+    allocated: list[tuple[dt.date, Decimal]] = field(default_factory=list)
     #: The case's timeline up to ``as_of``, oldest first.
     events: list[CaseEvent] = field(default_factory=list)
 
@@ -147,13 +150,16 @@ def build_claims(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[in
     for row in db.session.execute(
         joins(select(case_invoice.c.case_id, Invoice, credited, paid, outstanding))
         .join(case_invoice, case_invoice.c.invoice_id == Invoice.id)
-        .where(case_invoice.c.case_id.in_(case_ids))
+        # As of a date, the claim knows only the invoices issued by then.
+        .where(case_invoice.c.case_id.in_(case_ids), Invoice.issue_date <= as_of)
         .order_by(Invoice.due_date, Invoice.id)
     ):
         rows_by_case[row[0]].append(row[1:])
     invoice_ids = [row[0].id for rows in rows_by_case.values() for row in rows]
     reductions: dict[int, list[Reduction]] = defaultdict(list)
     payment_days: dict[int, set[dt.date]] = defaultdict(set)
+    #: Per invoice: (payment id, payment date, amount applied to it).
+    applied: dict[int, list[tuple[int, dt.date, Decimal]]] = defaultdict(list)
     for chunk in _chunks(invoice_ids):
         for invoice_id, on, amount in db.session.execute(
             select(CreditNote.invoice_id, CreditNote.date, CreditNote.amount).where(
@@ -161,13 +167,19 @@ def build_claims(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[in
             )
         ):
             reductions[invoice_id].append(Reduction(on=on, amount=amount))
-        for invoice_id, on, amount in db.session.execute(
-            select(PaymentAllocation.invoice_id, Payment.date, PaymentAllocation.amount)
+        for invoice_id, payment_id, on, amount in db.session.execute(
+            select(
+                PaymentAllocation.invoice_id,
+                PaymentAllocation.payment_id,
+                Payment.date,
+                PaymentAllocation.amount,
+            )
             .join(Payment, Payment.id == PaymentAllocation.payment_id)
             .where(PaymentAllocation.invoice_id.in_(chunk), Payment.date <= as_of)
         ):
             reductions[invoice_id].append(Reduction(on=on, amount=amount))
             payment_days[invoice_id].add(on)
+            applied[invoice_id].append((payment_id, on, amount))
     events_by_case: dict[int, list[CaseEvent]] = defaultdict(list)
     for chunk in _chunks(case_ids):
         for event in db.session.scalars(
@@ -199,9 +211,20 @@ def build_claims(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[in
             events_by_case[case.id],
             payments_by_key[(case.debtor_id, case.currency or "")],
             context,
+            _allocated(rows_by_case[case.id], applied),
         )
         for case in cases
     }
+
+
+def _allocated(rows, applied) -> list[tuple[dt.date, Decimal]]:
+    """The payments applied to these invoices, each with the part applied to them, by date."""
+    by_payment: dict[int, list] = {}
+    for row in rows:
+        for payment_id, on, amount in applied[row[0].id]:
+            entry = by_payment.setdefault(payment_id, [on, ZERO])
+            entry[1] += amount
+    return sorted((on, amount) for on, amount in by_payment.values())
 
 
 @dataclass(frozen=True)
@@ -219,7 +242,7 @@ def _chunks(ids: Sequence[int], size: int = 500):
         yield ids[start : start + size]
 
 
-def _claim(case: Case, rows, events, payments, context: _Context) -> CaseClaim:
+def _claim(case: Case, rows, events, payments, context: _Context, allocated) -> CaseClaim:
     disputed = disputed_invoices(events)
     pack = get_pack(case.jurisdiction.value)
     lim_events = limitation_events(case, events)
@@ -228,6 +251,7 @@ def _claim(case: Case, rows, events, payments, context: _Context) -> CaseClaim:
         currency=case.currency,
         invoices=[],
         payments=list(payments),
+        allocated=list(allocated),
         events=list(events),
     )
     results: list[InterestResult] = []
