@@ -233,6 +233,10 @@ class DocumentFacts:
     inputs: dict[str, str] = field(default_factory=dict)
 
 
+#: Illinois S. Ct. Rule 222(a): the limited-damages procedure covers claims up to $50,000.
+RULE_222B_LIMIT = Decimal("50000.00")
+
+
 def _demand(demand: Demand | None, day) -> dict[str, Any]:
     """What the templates may say of the demand letter: only what the record shows."""
     if demand is None:
@@ -357,6 +361,10 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
             "outstanding_words": amount_in_words(outstanding, facts.currency, lang),
         },
         "deadline": {"date": day(facts.deadline), "days": facts.deadline_days},
+        # Illinois S. Ct. Rule 222(b): a complaint for money damages of $50,000 or less
+        # (exclusive of interest and costs) carries the party's affidavit saying so.
+        "rule_222b": facts.jurisdiction == "us"
+        and outstanding + facts.compensation <= RULE_222B_LIMIT,
         "demand": _demand(facts.demand, day),
         "payment": {
             "bank_name": _text(facts.bank.name),
