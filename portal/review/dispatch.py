@@ -58,5 +58,7 @@ def record_dispatch(
             "courier": courier.strip(),
             "tracking": tracking.strip(),
             "delivered_on": delivered_on,
+            # The deadline the letter itself gave: no claim before it has passed (R14).
+            "due": document.deadline,
         },
     )

@@ -15,6 +15,7 @@ import io
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
+from portal.cases.events import add_event
 from portal.cases.models import Case
 from portal.documents.models import Document
 from portal.evidence.jobs import render_evidence
@@ -25,7 +26,7 @@ from portal.review.models import Approval
 from ..bundles.test_bundles_api import COURT, render_all
 from ..conftest import login
 from ..documents.test_documents_api import auth, complete_the_lawyer, text_of
-from ..factories import PASSWORD, World, ready_for_prosecution
+from ..factories import ACTOR, PASSWORD, World, ready_for_prosecution
 from ..review.flow import PASSPHRASE, register, trusted_pki
 from ..ui.conftest import section
 
@@ -293,3 +294,29 @@ def test_the_generate_form_records_an_override(app, world):
     assert made.status_code == 303, section(made, "generate-form")
     page = legal.get(made.headers["Location"])
     assert REASON in section(page, "override")
+
+
+def test_the_letters_own_later_deadline_holds_the_gate(app, client, world):
+    # Delivered 16 days ago: 14 calendar days have run, but the letter gave 21 days from its
+    # delivery (as a business-day deadline does), so the claim must wait for that date.
+    delivered = dt.date.today() - dt.timedelta(days=16)
+    letter_deadline = delivered + dt.timedelta(days=21)
+    with app.app_context():
+        case = db.session.get(Case, world.assigned_case)
+        ready_for_prosecution(case, delivered_on=dt.date.today() - dt.timedelta(days=200))
+        add_event(
+            ACTOR,
+            case,
+            {"type": "dispatch", "date": delivered - dt.timedelta(days=1),
+             "document": "demand_letter", "courier": "Royal Mail", "tracking": "RM2",
+             "delivered_on": delivered, "due": letter_deadline},
+        )  # fmt: skip
+        db.session.commit()
+    complete_the_lawyer(app)
+    refused = generate(client, app, world.assigned_case, "statement_of_claim")
+    assert refused.status_code == 409
+    message = refused.get_json()["error"]["message"]
+    assert (
+        f"R14: The debtor has until {letter_deadline.isoformat()} to reply to the demand letter "
+        f"delivered on {delivered.isoformat()} (the deadline the letter gave)."
+    ) in message

@@ -605,12 +605,16 @@ def reply_period(facts: CaseFacts) -> Iterator[Finding]:
     latest = letters[-1]
     days = reply_days(facts)
     last_day = latest.delivered_on + dt.timedelta(days=days)
+    period = f"{days} days"
+    # The letter's own deadline (recorded with its dispatch) binds when it is later.
+    if latest.due is not None and latest.due > last_day:
+        last_day, period = latest.due, "the deadline the letter gave"
     if facts.as_of <= last_day:
         first_day = last_day + dt.timedelta(days=1)
         yield Finding(
             "R14",
             "blocker",
             f"The debtor has until {day(last_day)} to reply to the demand letter delivered on "
-            f"{day(latest.delivered_on)} ({days} days).",
+            f"{day(latest.delivered_on)} ({period}).",
             remedy=f"Record any reply, and prepare the claim on or after {day(first_day)}.",
         )
