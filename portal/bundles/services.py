@@ -219,6 +219,9 @@ def _run(job: Job) -> str:
             "evidence": listed,
             "positions": positions,
             "inputs": {"court.name": court} if court else None,
+            # The list is part of this bundle: it carries the bundle's reference, and no
+            # letter number is drawn for it (the next letter would print the same one).
+            "reference": f"{case.reference}/bundle/v{spec.version}",
         }
         try:
             try:

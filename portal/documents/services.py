@@ -163,6 +163,7 @@ def prepare_document(
     evidence: list | None = None,
     positions: dict[int, tuple[str, str]] | None = None,
     override: dict[str, Any] | None = None,
+    reference: str | None = None,
 ) -> Prepared:
     """Render one document of ``kind`` for ``case`` to DOCX.
 
@@ -170,6 +171,10 @@ def prepare_document(
         fields missing (``fields["missing_fields"]`` names them).
     :raises ProsecutionBlocked: a final court filing while a prosecution blocker that
         ``override`` does not cover stands.
+
+    ``reference`` is printed instead of a letter number, which is then not drawn (a document
+    made inside a filing bundle carries the bundle's reference, never a number that the next
+    letter would also get).
     """
     if final and kind.for_court:
         check_gate(case, kind.label.lower(), "made final", override)
@@ -180,7 +185,8 @@ def prepare_document(
     claim = claim or build_claims([case], on)[case.id]
     if evidence is None:
         evidence = exhibits([case.id])[case.id]
-    reference = previous.reference if previous else "pending"
+    fixed = reference is not None
+    reference = reference or (previous.reference if previous else "pending")
     # What the record shows of the demand letter (dispatch, delivery), never a mere draft.
     demand = demand_of(case, on) if kind is not DocumentKind.DEMAND_LETTER else None
     deadline: dt.date | None = None
@@ -213,7 +219,7 @@ def prepare_document(
             f"missing: {', '.join(missing)}.",
             fields={"missing_fields": missing},
         )
-    if previous is None:
+    if previous is None and not fixed:
         reference = next_reference(case, on)
         context = context_for(reference)
     docx = render_docx(spec.data, prepare(spec.manifest, context))

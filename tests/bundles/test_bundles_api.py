@@ -185,6 +185,9 @@ def test_build_a_bundle_and_check_it_with_independent_tools(app, client, world, 
     # The evidence list inside the bundle shows each exhibit's final range.
     text = run("pdftotext", "-layout", str(path), "-")
     assert "DRAFT" not in text  # the claim and the evidence list are final
+    # The list inside carries the bundle's reference: no letter number is drawn for it, so the
+    # next letter never prints the same number.
+    assert re.search(r"Reference AC-\d{4}-\d{4}/bundle/v2\b", text), text[:2000]
     for exhibit in exhibits:
         first, last = exhibit["first_page"], exhibit["last_page"]
         shown = str(first) if first == last else f"{first}–{last}"
