@@ -26,12 +26,23 @@ def record_dispatch(
 
     :raises Forbidden: the actor does not manage the case.
     :raises Conflict: the version is not signed.
-    :raises ValidationFailed: sent or delivered in the future, or delivered before it was sent.
+    :raises ValidationFailed: sent before the letter's date or signature, sent or delivered in
+        the future, or delivered before it was sent.
     """
     if actor.user is None or not can_submit(actor.user, document):
         raise Forbidden("Only legal staff on the case record dispatches.")
     if document.approval is None:
         raise Conflict("Only a signed version is dispatched; have counsel sign it first.")
+    # A signed letter goes out on or after its date and its signature, never before: a
+    # back-dated dispatch would start the reply period (R14) early.
+    earliest = max(document.document_date, document.approval.decided_at.date())
+    if sent_on < earliest:
+        raise ValidationFailed(
+            f"The {document.kind.label.lower()} is dated {document.document_date.isoformat()} and "
+            f"was signed on {document.approval.decided_at.date().isoformat()}; it cannot have been "
+            "sent before that.",
+            fields={"date": [f"On or after {earliest.isoformat()}."]},
+        )
     if sent_on > dt.date.today():
         raise ValidationFailed(
             "The dispatch date lies in the future.", fields={"date": ["Not later than today."]}

@@ -20,14 +20,14 @@ from ..documents.test_documents_api import auth
 from ..factories import stored_document
 
 
-def _signed(document: Document, lawyer_id: int) -> None:
+def _signed(document: Document, lawyer_id: int, on: dt.datetime | None = None) -> None:
     """Mark a placeholder version as signed (the real signing is tested end to end elsewhere)."""
     document.status = DocumentStatus.SIGNED
     db.session.add(
         Approval(
             document_id=document.id,
             lawyer_id=lawyer_id,
-            decided_at=utcnow(),
+            decided_at=on or utcnow(),
             reviewed_sha256=document.pdf_sha256,
             signed_sha256=document.pdf_sha256,
             certificate_sha256="0" * 64,
@@ -58,7 +58,9 @@ def test_a_delivered_prc_demand_restarts_limitation(app, client, world):
 
         with pytest.raises(Conflict):  # not signed yet
             dispatch(legal, None)
-        _signed(document, world.other_lawyer)
+        # Dated and signed on 1 November 2026, the day before it went out.
+        document.document_date = dt.date(2026, 11, 1)
+        _signed(document, world.other_lawyer, dt.datetime(2026, 11, 1, 15, 0, tzinfo=dt.UTC))
         with pytest.raises(ValidationFailed):  # delivered before it was sent
             dispatch(legal, dt.date(2026, 11, 1))
         with pytest.raises(Forbidden):

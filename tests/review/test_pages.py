@@ -4,6 +4,7 @@ approve-and-sign (LibreOffice, pyHanko) on a throw-away certificate authority.""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -412,12 +413,20 @@ def test_approve_and_sign_through_the_pages(app, world: World):
     assert not_pdf.status_code == 422
     assert "not a PDF" in section(not_pdf, "verify-form")
 
-    # Dispatch: the dates are checked, then the event lands on the case's timeline.
+    # Dispatch: the dates are checked, then the event lands on the case's timeline. The letter
+    # was dated and signed today: it cannot have gone out yesterday, nor arrive before it left.
+    today, yesterday = dt.date.today(), dt.date.today() - dt.timedelta(days=1)
+    early = legal.post(
+        f"/documents/{document_id}/dispatch",
+        data={"sent_on": yesterday.isoformat(), "courier": "Royal Mail", "tracking": "RM1"},
+    )
+    assert early.status_code == 422
+    assert "it cannot have been sent before that" in section(early, "dispatch-form")
     backwards = legal.post(
         f"/documents/{document_id}/dispatch",
         data={
-            "sent_on": "2026-01-10",
-            "delivered_on": "2026-01-09",
+            "sent_on": today.isoformat(),
+            "delivered_on": yesterday.isoformat(),
             "courier": "Royal Mail",
             "tracking": "RM1",
         },
@@ -426,7 +435,7 @@ def test_approve_and_sign_through_the_pages(app, world: World):
     assert "On or after the date sent." in section(backwards, "dispatch-form")
     sent = legal.post(
         f"/documents/{document_id}/dispatch",
-        data={"sent_on": "2026-01-10", "courier": "Royal Mail", "tracking": "RM123456785GB"},
+        data={"sent_on": today.isoformat(), "courier": "Royal Mail", "tracking": "RM123456785GB"},
     )
     assert sent.status_code == 303
     assert sent.headers["Location"] == f"/cases/{world.assigned_case}#timeline"

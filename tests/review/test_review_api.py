@@ -3,6 +3,7 @@ pyHanko and poppler's ``pdfsig`` on a throw-away certificate authority."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import subprocess
@@ -133,11 +134,21 @@ def test_generate_review_sign_verify_and_dispatch(app, client, world, pki, tmp_p
         (2, "approved"),
     ]
 
-    dispatch = client.post(
+    # Not before the letter was dated and signed (today): a back-dated dispatch is refused.
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    backdated = client.post(
         f"/api/v1/documents/{second_id}/dispatch",
-        json={"date": "2026-11-24", "courier": "Royal Mail", "tracking": "RM123456785GB"},
+        json={"date": yesterday, "courier": "Royal Mail", "tracking": "RM123456785GB"},
         headers=legal,
     )
+    assert backdated.status_code == 422, backdated.get_json()
+    assert "cannot have been sent before" in backdated.get_json()["error"]["message"]
+    dispatch = client.post(
+        f"/api/v1/documents/{second_id}/dispatch",
+        json={"date": dt.date.today().isoformat(), "courier": "Royal Mail",
+              "tracking": "RM123456785GB"},
+        headers=legal,
+    )  # fmt: skip
     assert dispatch.status_code == 201, dispatch.get_json()
     with app.app_context():
         event = db.session.get(CaseEvent, dispatch.get_json()["id"])
