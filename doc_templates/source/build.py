@@ -17,6 +17,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
@@ -29,6 +30,13 @@ FONTS = {
 }
 SIZES = {"en": Pt(11), "zh": Pt(12)}
 TABLE_SIZE = Pt(9.5)
+FOOTER_SIZE = Pt(9)
+#: The footer of every page: "Page X of Y" / "第 X 页 共 Y 页" (PAGE and NUMPAGES are fields,
+#: filled in when the document is laid out).
+FOOTERS = {
+    "en": ("Page ", "PAGE", " of ", "NUMPAGES"),
+    "zh": ("第 ", "PAGE", " 页 共 ", "NUMPAGES", " 页"),
+}
 _BOLD = re.compile(r"(\*\*.+?\*\*)")
 
 
@@ -100,6 +108,37 @@ def _set_up(document, page: str, lang: str) -> None:
     locale = {"zh": "zh-CN"}.get(lang, "en-US" if page == "letter" else "en-GB")
     lang_el.set(qn("w:val"), locale)
     lang_el.set(qn("w:eastAsia"), "zh-CN")
+    _footer(section, lang)
+
+
+def _footer(section, lang: str) -> None:
+    """Centred page numbers in the footer, above where a filing bundle stamps its own."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for part in FOOTERS[lang]:
+        if part in ("PAGE", "NUMPAGES"):
+            _field(paragraph, part)
+        else:
+            paragraph.add_run(part).font.size = FOOTER_SIZE
+
+
+def _field(paragraph, code: str) -> None:
+    """A Word field (``PAGE``, ``NUMPAGES``) with "1" shown until it is updated."""
+
+    def run_with(tag: str, **attributes: str):
+        run = paragraph.add_run()
+        run.font.size = FOOTER_SIZE
+        element = OxmlElement(tag)
+        for name, value in attributes.items():
+            element.set(qn(name), value)
+        run._r.append(element)
+        return element
+
+    run_with("w:fldChar", **{"w:fldCharType": "begin"})
+    run_with("w:instrText", **{"xml:space": "preserve"}).text = f" {code} "
+    run_with("w:fldChar", **{"w:fldCharType": "separate"})
+    paragraph.add_run("1").font.size = FOOTER_SIZE
+    run_with("w:fldChar", **{"w:fldCharType": "end"})
 
 
 def _runs(paragraph, text: str, size=None) -> None:

@@ -44,6 +44,18 @@ def pdf_text(pdf: bytes) -> str:
     return re.sub(r"\s+", "", result.stdout.decode("utf-8"))
 
 
+def page_footer(pdf: bytes, number: int) -> str:
+    """The last line of text on one page, with its spaces squeezed."""
+    result = subprocess.run(
+        ["pdftotext", "-f", str(number), "-l", str(number), "-layout", "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    )
+    lines = [line for line in result.stdout.decode("utf-8").splitlines() if line.strip()]
+    return " ".join(lines[-1].split())
+
+
 def pdf_fonts(pdf: bytes) -> list[list[str]]:
     """Rows of ``pdffonts``: name, type, encoding, emb, sub, uni, …"""
     result = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True)
@@ -117,6 +129,14 @@ def test_every_kind_renders_final_for_a_demo_case_of_each_jurisdiction(demo):
             assert "[missing:" not in text, where
             # Fonts embedded (Chinese included): nothing left to the reader's machine.
             assert all(row[-5] == "yes" for row in pdf_fonts(pdf)), where
+            # Every page says which it is and of how many ("第 X 页 共 Y 页" in Chinese).
+            for number in range(1, document.pages + 1):
+                footer = page_footer(pdf, number)
+                if item.spec.manifest.language == "zh":
+                    wanted = f"第{number}页共{document.pages}页"
+                    assert footer.replace(" ", "") == wanted, (where, footer)
+                else:
+                    assert footer == f"Page {number} of {document.pages}", (where, footer)
         ew_individual = chosen[("ew", "individual")]
         letter = next(
             item
