@@ -12,8 +12,6 @@ from flask_login import current_user
 from ..accounts.views import current_actor
 from ..api.evidence import download, inline_pdf
 from ..cases import policy
-from ..cases import services as case_services
-from ..cases.gate import gate_refusal
 from ..cases.models import Case, Stage
 from ..cases.views import render_case
 from ..documents.models import DocumentStatus
@@ -24,15 +22,15 @@ from ..forms import populate_errors
 from ..review import services as review_services
 from ..review.certificates import active_certificate
 from ..review.forms import ApproveForm, RequestChangesForm, SubmitForm
-from ..review.subjects import subject
 from ..review.verification import SignatureBroken, signed_pdf
 from ..review.views import (
     ACTIONS,
     _refuse_without_token,
     _show_error,
     decide,
-    invoice_numbers,
+    readiness_card,
     signature_check,
+    submit_blocker,
 )
 from ..security import Permission, has_permission, permission_required
 from ..storage import file_store
@@ -155,14 +153,10 @@ def _review_card(
     user = current_user._get_current_object()
     waiting = bundle.status in (DocumentStatus.DRAFT, DocumentStatus.CHANGES_REQUESTED)
     # What the case still lacks for prosecution, as the document review page shows it.
-    findings = case_services.readiness(bundle.case, Stage.PROSECUTION)
-    blockers = [item for item in findings if item.severity == "blocker"]
+    readiness = readiness_card(bundle.case, Stage.PROSECUTION)
     card: dict[str, Any] = {
-        "stage": Stage.PROSECUTION,
+        **readiness,
         "serves": "filing bundle",
-        "blockers": blockers,
-        "warnings": [item for item in findings if item.severity != "blocker"],
-        "numbers": invoice_numbers(bundle.case),
         "override": bundle.override,
         "review_comments": review_services.comments(bundle),
         "review_actions": ACTIONS,
@@ -175,9 +169,7 @@ def _review_card(
     }
     if waiting and review_services.can_submit(user, bundle):
         card["submit_form"] = submit_form or SubmitForm(formdata=None)
-        card["submit_blocker"] = subject(bundle).not_ready() or gate_refusal(
-            "filing bundle", "submitted", blockers, bundle.override
-        )
+        card["submit_blocker"] = submit_blocker(bundle, readiness["blockers"])
     if card["is_reviewer"] and bundle.status is DocumentStatus.IN_REVIEW:
         certificate = active_certificate(user)
         card.update(

@@ -132,7 +132,7 @@ def review_panel(
     }
     if submitter and document.status in (DocumentStatus.DRAFT, DocumentStatus.CHANGES_REQUESTED):
         panel["submit_form"] = submit_form or SubmitForm(formdata=None)
-        panel["submit_blocker"] = _submit_blocker(document)
+        panel["submit_blocker"] = submit_blocker(document)
     if document.approval is not None:
         panel["signature_check"] = signature_check(document)
         # Only the newest signed version goes out; a superseded one keeps its record.
@@ -143,19 +143,28 @@ def review_panel(
     return panel
 
 
-def invoice_numbers(case: Case) -> dict[str, str]:
-    """Invoice numbers by external id: findings name invoices as people know them."""
-    return {invoice.external_id: invoice.number for invoice in case.invoices}
+def readiness_card(case: Case, stage: Stage) -> dict[str, Any]:
+    """Template variables of ``review/_readiness.html``: the case's findings for ``stage``,
+    blockers and warnings apart, and invoice numbers by external id (findings name invoices as
+    people know them)."""
+    findings = case_services.readiness(case, stage)
+    return {
+        "stage": stage,
+        "blockers": [item for item in findings if item.severity == "blocker"],
+        "warnings": [item for item in findings if item.severity != "blocker"],
+        "numbers": {invoice.external_id: invoice.number for invoice in case.invoices},
+    }
 
 
-def _submit_blocker(document: Document) -> str | None:
-    """Why this version cannot go to counsel yet (the service says the same on submit)."""
-    what = subject(document)
+def submit_blocker(item: Reviewable, blockers: list | None = None) -> str | None:
+    """Why this version cannot go to counsel yet (the service says the same on submit);
+    ``blockers`` are the case's prosecution blockers when the caller has them already."""
+    what = subject(item)
     problem = what.not_ready()
     if problem is None and what.for_court:
-        problem = gate_refusal(
-            what.name, "submitted", prosecution_blockers(document.case), document.override
-        )
+        if blockers is None:
+            blockers = prosecution_blockers(what.case)
+        problem = gate_refusal(what.name, "submitted", blockers, what.override)
     return problem
 
 
@@ -291,8 +300,6 @@ def _render_review(
 ):
     """The review page, with a submitted decision form carried back with its errors."""
     case = document.case
-    stage = KIND_STAGES.get(document.kind, case.stage)
-    findings = case_services.readiness(case, stage)
     previous = previous_version(document)
     changes = (
         [
@@ -307,10 +314,7 @@ def _render_review(
         "review/review.html",
         document=document,
         case=case,
-        stage=stage,
-        blockers=[item for item in findings if item.severity == "blocker"],
-        warnings=[item for item in findings if item.severity != "blocker"],
-        numbers=invoice_numbers(case),
+        **readiness_card(case, KIND_STAGES.get(document.kind, case.stage)),
         override=document.override,
         evidence=case_evidence(case),
         comments=services.comments(document),
