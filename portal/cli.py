@@ -39,7 +39,11 @@ def _read_password() -> str:
 @click.option("--firm", help="Law firm (lawyers).")
 @click.option("--licence", "licence", help="Practising licence number (lawyers).")
 @click.option("--firm-address", help="The firm's postal address for its letterhead (lawyers).")
-def create_user_command(email, role, name, password, firm, licence, firm_address) -> None:
+@click.option("--phone", help="Telephone for the signature block (lawyers).")
+@click.option("--attorney-code", help="Court attorney code, e.g. Cook County (lawyers).")
+def create_user_command(
+    email, role, name, password, firm, licence, firm_address, phone, attorney_code
+) -> None:
     """Create a user with a role; a duplicate e-mail fails."""
     from .accounts.services import create_user
 
@@ -55,6 +59,8 @@ def create_user_command(email, role, name, password, firm, licence, firm_address
             firm=firm,
             licence_number=licence,
             firm_address=firm_address,
+            phone=phone,
+            attorney_code=attorney_code,
         )
     except DomainError as error:
         db.session.rollback()
@@ -167,6 +173,23 @@ def rates_set_command(kind, valid_from, rate, source) -> None:
     click.echo(
         f"{kind} from {row.valid_from}: {row.rate}% ({'saved' if changed else 'unchanged'})."
     )
+
+
+@rates_cli.command("confirm")
+@click.argument("kind")
+@click.argument("through", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--source", required=True, help="The publication you checked.")
+def rates_confirm_command(kind, through, source) -> None:
+    """Confirm KIND holds every rate in force up to THROUGH (after checking its publication)."""
+    from .ledger.rates import confirm
+
+    try:
+        confirm(Actor.cli(), kind, through.date(), source)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"{kind} confirmed through {through.date()}.")
 
 
 @storage_cli.command("check")

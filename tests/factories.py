@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.jobs.services import create_job
 from portal.jurisdictions.rules.ew import PAP_DEBT_ENCLOSURES
 from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction
-from portal.ledger.rates import make_row, set_rate
+from portal.ledger.rates import confirm, make_row, set_rate
 from portal.ledger.services import save_creditor
 from portal.ledger.upserts import upsert_invoice
 from portal.security import Role
@@ -114,9 +114,12 @@ TEST_RATES = [
 ]
 
 
-def make_rates() -> None:
+def make_rates(through: dt.date | None = None) -> None:
+    """The synthetic table, confirmed complete through ``through`` (today by default)."""
     for kind, valid_from, rate in TEST_RATES:
         set_rate(ACTOR, make_row(kind, valid_from, Decimal(rate), "test figure"))
+    for kind in sorted({kind for kind, _, _ in TEST_RATES}):
+        confirm(ACTOR, kind, through or dt.date.today(), "test table: complete by construction")
 
 
 def make_debtor(external_id: str = "D-1", jurisdiction: str = "ew") -> Debtor:

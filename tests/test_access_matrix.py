@@ -55,6 +55,13 @@ MATRIX = [
     Row("accounts.profile", "GET", "/profile", signed_in()),
     Row("accounts.create_token", "POST", "/profile/tokens", signed_in()),
     Row("accounts.change_password", "POST", "/profile/password", signed_in()),
+    # Only a lawyer keeps signature-block details; to anyone else the form does not exist.
+    Row(
+        "accounts.save_counsel_details",
+        "POST",
+        "/profile/counsel",
+        signed_in(admin="404", legal="404", finance="404"),
+    ),
     Row(
         "accounts.revoke_token",
         "POST",
@@ -154,6 +161,12 @@ MATRIX = [
         signed_in(finance="403", lawyer="403"),
     ),
     Row(
+        "cases.set_agreement",
+        "POST",
+        "/cases/{assigned_case}/agreement",
+        signed_in(finance="403", lawyer="403"),
+    ),
+    Row(
         "cases.add_event",
         "POST",
         "/cases/{other_case}/events",
@@ -163,6 +176,7 @@ MATRIX = [
     Row("admin.save_rate", "POST", "/admin/rates", ADMIN_ONLY),
     Row("admin.delete_rate", "POST", "/admin/rates/999999/delete", {**ADMIN_ONLY, "admin": "404"}),
     Row("admin.load_rates", "POST", "/admin/rates/load", ADMIN_ONLY),
+    Row("admin.confirm_rates", "POST", "/admin/rates/confirm", ADMIN_ONLY),
     Row("imports.index", "GET", "/imports/", signed_in(lawyer="403")),
     Row("imports.preview", "POST", "/imports/preview", signed_in(lawyer="403")),
     Row("imports.confirm", "POST", "/imports/confirm", signed_in(lawyer="403")),

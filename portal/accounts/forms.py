@@ -1,8 +1,8 @@
 """Sign-in, profile and token forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -25,3 +25,11 @@ class PasswordChangeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only carries the CSRF token (revoke, disable, sign out)."""
+
+
+class CounselForm(FlaskForm):
+    """A lawyer's own details printed in the signature block of what they sign."""
+
+    firm_address = TextAreaField("Firm address", validators=[Optional(), Length(max=1000)])
+    phone = StringField("Telephone", validators=[Optional(), Length(max=64)])
+    attorney_code = StringField("Court attorney code", validators=[Optional(), Length(max=32)])

@@ -33,6 +33,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     licence_number: Mapped[str | None] = mapped_column(String(64))
     #: The firm's postal address, printed on its letterhead.
     firm_address: Mapped[str | None] = mapped_column(Text)
+    #: Counsel's telephone and court attorney code (Illinois Rule 131(d): Cook County code).
+    phone: Mapped[str | None] = mapped_column(String(64))
+    attorney_code: Mapped[str | None] = mapped_column(String(32))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tokens: Mapped[list[ApiToken]] = relationship(

@@ -67,6 +67,8 @@ def create_user(
     firm: str | None = None,
     licence_number: str | None = None,
     firm_address: str | None = None,
+    phone: str | None = None,
+    attorney_code: str | None = None,
 ) -> User:
     """Create a user.
 
@@ -103,6 +105,8 @@ def create_user(
         firm=firm or None,
         licence_number=licence_number or None,
         firm_address=(firm_address or "").strip() or None,
+        phone=(phone or "").strip() or None,
+        attorney_code=(attorney_code or "").strip() or None,
     )
     db.session.add(user)
     db.session.flush()
@@ -228,5 +232,32 @@ def _public_fields(user: User) -> dict[str, object]:
         "firm": user.firm,
         "licence_number": user.licence_number,
         "firm_address": user.firm_address,
+        "phone": user.phone,
+        "attorney_code": user.attorney_code,
         "active": user.active,
     }
+
+
+#: What a lawyer keeps current about themselves for the signature block of what they sign.
+COUNSEL_FIELDS = ("firm_address", "phone", "attorney_code")
+
+
+def update_counsel_details(actor: Actor, user: User, values: dict[str, str | None]) -> bool:
+    """Set a lawyer's firm address, telephone and court attorney code; audited. Changed?"""
+    before = {name: getattr(user, name) for name in COUNSEL_FIELDS}
+    after = {name: (values.get(name) or "").strip() or None for name in COUNSEL_FIELDS}
+    if after == before:
+        return False
+    for name, value in after.items():
+        setattr(user, name, value)
+    db.session.flush()
+    changed = [name for name in COUNSEL_FIELDS if before[name] != after[name]]
+    record(
+        actor,
+        "user.counsel_details",
+        "user",
+        user.id,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return True

@@ -22,9 +22,9 @@ from ..audit.services import Actor, record
 from ..domain import DomainError
 from ..extensions import db, limiter, login_manager
 from ..forms import populate_errors
-from ..security import login_required
+from ..security import Role, login_required
 from . import services
-from .forms import ConfirmForm, LoginForm, PasswordChangeForm, TokenForm
+from .forms import ConfirmForm, CounselForm, LoginForm, PasswordChangeForm, TokenForm
 from .models import ApiToken, User
 
 bp = Blueprint("accounts", __name__)
@@ -107,7 +107,31 @@ def profile():
     return _profile_page(PasswordChangeForm())
 
 
-def _profile_page(password_form: PasswordChangeForm, *, new_token: str | None = None):
+@bp.post("/profile/counsel")
+@login_required
+def save_counsel_details():
+    """A lawyer updates the firm address, telephone and attorney code they sign with."""
+    if current_user.role is not Role.LAWYER:
+        abort(404)
+    form = CounselForm()
+    if not form.validate_on_submit():
+        return _profile_page(PasswordChangeForm(), counsel_form=form), 422
+    if services.update_counsel_details(current_actor(), current_user, form.data):
+        db.session.commit()
+        flash("Your signature-block details are saved.", "success")
+    else:
+        flash("Nothing changed.", "info")
+    return redirect(url_for("accounts.profile"), 303)
+
+
+def _profile_page(
+    password_form: PasswordChangeForm,
+    *,
+    new_token: str | None = None,
+    counsel_form: CounselForm | None = None,
+):
+    if counsel_form is None and current_user.role is Role.LAWYER:
+        counsel_form = CounselForm(formdata=None, obj=current_user)
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
@@ -117,6 +141,7 @@ def _profile_page(password_form: PasswordChangeForm, *, new_token: str | None = 
         new_token=new_token,
         token_form=TokenForm(),
         password_form=password_form,
+        counsel_form=counsel_form,
         confirm_form=ConfirmForm(),
     )
 

@@ -34,6 +34,11 @@ class UserCreateForm(FlaskForm):
     firm_address = TextAreaField(
         "Firm address (lawyers)", validators=[Optional(), Length(max=1000)]
     )
+    phone = StringField("Telephone (lawyers)", validators=[Optional(), Length(max=64)])
+    attorney_code = StringField(
+        "Court attorney code (lawyers; Cook County: the firm's attorney code)",
+        validators=[Optional(), Length(max=32)],
+    )
 
 
 class CreditorForm(FlaskForm):
@@ -46,6 +51,11 @@ class CreditorForm(FlaskForm):
     )
     legal_representative = StringField(
         "Legal representative", validators=[Optional(), Length(max=200)]
+    )
+    incorporation = StringField(
+        "Place of incorporation",
+        validators=[Optional(), Length(max=200)],
+        description="As a pleading says it: Delaware, Illinois, England and Wales.",
     )
     email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=64)])
@@ -80,3 +90,21 @@ class RateForm(FlaskForm):
             raise ValidationError("A percentage per annum between 0 and 100.")
         if value.as_tuple().exponent < -6:
             raise ValidationError("At most 6 decimal places.")
+
+
+class RateConfirmForm(FlaskForm):
+    """Confirm that the table holds every rate of a kind in force up to a day."""
+
+    kind = SelectField(
+        "Kind", choices=[SelectChoice(kind, label) for kind, label in sorted(RATE_KINDS.items())]
+    )
+    confirmed_through = DateField(
+        "Confirmed through", validators=[DataRequired(message="Give the day you checked up to.")]
+    )
+    source = TextAreaField(
+        "What you checked",
+        validators=[
+            DataRequired(message="Say which publication you checked."),
+            Length(max=2000),
+        ],
+    )

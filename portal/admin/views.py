@@ -18,10 +18,10 @@ from ..forms import populate_errors
 from ..jurisdictions import RATE_KINDS
 from ..jurisdictions.interest import pct
 from ..ledger import rates as rate_service
-from ..ledger.models import CreditorEntity, InterestRate
+from ..ledger.models import CreditorEntity, InterestRate, RateConfirmation
 from ..ledger.services import creditor_entities, save_creditor
 from ..security import Permission, Role, permission_required
-from .forms import CreditorForm, RateForm, UserCreateForm
+from .forms import CreditorForm, RateConfirmForm, RateForm, UserCreateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,6 +59,8 @@ def new_user():
                 firm=form.firm.data,
                 licence_number=form.licence_number.data,
                 firm_address=form.firm_address.data,
+                phone=form.phone.data,
+                attorney_code=form.attorney_code.data,
             )
         except DomainError as error:
             populate_errors(form, error)
@@ -131,7 +133,7 @@ def _year_before(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _render_rates(form: RateForm, status: int = 200):
+def _render_rates(form: RateForm, status: int = 200, confirm: RateConfirmForm | None = None):
     kind = request.args.get("kind", "")
     query = select(InterestRate).order_by(InterestRate.kind, InterestRate.valid_from.desc())
     if kind in RATE_KINDS:
@@ -144,7 +146,9 @@ def _render_rates(form: RateForm, status: int = 200):
             select(InterestRate.kind, func.count()).group_by(InterestRate.kind)
         ).all()
     )
-    stale_before = _year_before(dt.date.today())
+    today = dt.date.today()
+    stale_before = _year_before(today)
+    confirmed = {row.kind: row for row in db.session.scalars(select(RateConfirmation))}
     kinds = [
         {
             "kind": key,
@@ -152,9 +156,15 @@ def _render_rates(form: RateForm, status: int = 200):
             "latest": latest.get(key),
             "rows": counts.get(key, 0),
             "stale": key in latest and latest[key] < stale_before,
+            "confirmation": confirmed.get(key),
+            "behind": key not in confirmed or confirmed[key].confirmed_through < today,
         }
         for key, label in sorted(RATE_KINDS.items())
     ]
+    if confirm is None:
+        confirm = RateConfirmForm(formdata=None, confirmed_through=today)
+        if kind:
+            confirm.kind.data = kind
     return render_template(
         "admin/rates.html",
         rates=db.session.scalars(query).all(),
@@ -163,6 +173,8 @@ def _render_rates(form: RateForm, status: int = 200):
         kind=kind,
         form=form,
         confirm_form=ConfirmForm(),
+        rate_confirm=confirm,
+        today=today,
         editing=request.args.get("edit", type=int),
     ), status
 
@@ -205,6 +217,29 @@ def save_rate():
                 flash(f"{row.kind} from {when} already says that; nothing changed.", "info")
             return redirect(url_for("admin.rates", kind=row.kind), 303)
     return _render_rates(form, 422)
+
+
+@bp.post("/rates/confirm")
+@permission_required(Permission.MANAGE_CREDITORS)
+def confirm_rates():
+    """Confirm a kind complete through a day (after checking its publication for changes)."""
+    form = RateConfirmForm()
+    if form.validate_on_submit():
+        try:
+            rate_service.confirm(
+                current_actor(), form.kind.data, form.confirmed_through.data, form.source.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"{form.kind.data} confirmed through {form.confirmed_through.data.isoformat()}.",
+                "success",
+            )
+            return redirect(url_for("admin.rates", kind=form.kind.data), 303)
+    return _render_rates(RateForm(formdata=None), 422, confirm=form)
 
 
 @bp.post("/rates/<int:rate_id>/delete")

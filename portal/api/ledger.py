@@ -45,6 +45,9 @@ class DebtorOut(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     jurisdiction = fields.Function(lambda debtor: debtor.jurisdiction.value)
+    legal_representative = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    surname = fields.String(allow_none=True)
     balance = fields.Method("_balance", metadata={"description": "outstanding per currency"})
 
     def _balance(self, debtor) -> dict[str, str]:

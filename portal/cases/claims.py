@@ -21,13 +21,14 @@ from ..jurisdictions import (
     LimitationOptions,
     LimitationResult,
     MissingRate,
-    RateRow,
+    RateTable,
     Reduction,
     aggregate,
     get_pack,
 )
 from ..ledger.allocation import invoice_balances
-from ..ledger.models import CreditNote, InterestRate, Invoice, Payment, PaymentAllocation
+from ..ledger.models import CreditNote, Invoice, Payment, PaymentAllocation
+from ..ledger.rates import table as rate_table
 from .models import Case, CaseEvent, EventType, case_invoice
 from .timeline import disputed_invoices
 
@@ -85,12 +86,9 @@ class CaseClaim:
         return self.interest.get("compensation", ZERO) if self.interest else ZERO
 
 
-def load_rates() -> list[RateRow]:
-    """The rate table as the packs want it."""
-    return [
-        RateRow(kind=row.kind, valid_from=row.valid_from, rate=row.rate, source=row.source)
-        for row in db.session.scalars(select(InterestRate).order_by(InterestRate.valid_from))
-    ]
+def load_rates() -> RateTable:
+    """The rate table as the packs want it, with the day each kind is confirmed through."""
+    return rate_table()
 
 
 def interest_options() -> InterestOptions:
@@ -230,7 +228,7 @@ def _allocated(rows, applied) -> list[tuple[dt.date, Decimal]]:
 @dataclass(frozen=True)
 class _Context:
     as_of: dt.date
-    rates: list[RateRow]
+    rates: RateTable
     options: InterestOptions
     warning_days: int
     reductions: dict[int, list[Reduction]]

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     SelectChoice,
@@ -77,6 +78,31 @@ class StatusForm(FlaskForm):
     @property
     def cost_amount(self) -> Decimal | None:
         return self.costs.data or None
+
+
+class AgreementForm(FlaskForm):
+    """The agreement the debt arises under, as a letter or pleading states it."""
+
+    agreement_form = SelectField(
+        "Form",
+        choices=[
+            SelectChoice("", "not recorded"),
+            SelectChoice("written", "written"),
+            SelectChoice("oral", "oral"),
+        ],
+        validate_choice=True,
+    )
+    agreement_date = DateField("Date made", validators=[Optional()])
+    agreement_parties = TextAreaField(
+        "Parties",
+        validators=[Optional(), Length(max=1000)],
+        description="Who made it, e.g. 'Northwind Components Ltd and John Smith'.",
+    )
+    agreement_terms = TextAreaField(
+        "What was agreed (oral: who said what, when and where)",
+        validators=[Optional(), Length(max=4000)],
+    )
+    fees_clause = BooleanField("The contract lets the creditor recover its lawyer's fees")
 
 
 class NextActionForm(FlaskForm):

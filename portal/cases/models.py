@@ -7,7 +7,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -122,6 +122,14 @@ class Case(TimestampMixin, db.Model):
     next_action_due: Mapped[dt.date | None] = mapped_column(index=True)
     #: The litigation route chosen, once prosecution is prepared.
     route: Mapped[Route | None] = mapped_column(str_enum(Route, "route"))
+    #: The agreement the debt arises under (PAP-Debt 3.1(c)/(d)): ``written`` or ``oral``, its
+    #: date, its parties and, for an oral one, who agreed what, when and where.
+    agreement_form: Mapped[str | None] = mapped_column(String(8))
+    agreement_date: Mapped[dt.date | None]
+    agreement_parties: Mapped[str | None] = mapped_column(Text)
+    agreement_terms: Mapped[str | None] = mapped_column(Text)
+    #: The contract lets the creditor recover its lawyer's fees (a PRC letter may claim 律师费).
+    fees_clause: Mapped[bool] = mapped_column(default=False)
 
     creditor: Mapped[CreditorEntity] = relationship()
     debtor: Mapped[Debtor] = relationship()

@@ -244,6 +244,43 @@ def set_next_action(actor: Actor, case: Case, text: str | None, due: dt.date | N
         record(actor, "case.next_action", "case", case.id, before=before, after=after)
 
 
+AGREEMENT_FIELDS = (
+    "agreement_form",
+    "agreement_date",
+    "agreement_parties",
+    "agreement_terms",
+    "fees_clause",
+)
+
+
+def set_agreement(actor: Actor, case: Case, values: dict) -> bool:
+    """Record the agreement the debt arises under (form, date, parties, terms, fees clause).
+
+    :raises ValidationFailed: an unknown form, or an oral agreement without what was agreed.
+    """
+    after = {
+        "agreement_form": values.get("agreement_form") or None,
+        "agreement_date": values.get("agreement_date"),
+        "agreement_parties": (values.get("agreement_parties") or "").strip() or None,
+        "agreement_terms": (values.get("agreement_terms") or "").strip() or None,
+        "fees_clause": bool(values.get("fees_clause")),
+    }
+    if after["agreement_form"] not in (None, "written", "oral"):
+        message = "The agreement is written or oral."
+        raise ValidationFailed(message, fields={"agreement_form": [message]})
+    if after["agreement_form"] == "oral" and not after["agreement_terms"]:
+        message = "For an oral agreement, say who agreed what, when and where."
+        raise ValidationFailed(message, fields={"agreement_terms": [message]})
+    before = {name: getattr(case, name) for name in AGREEMENT_FIELDS}
+    if before == after:
+        return False
+    for name, value in after.items():
+        setattr(case, name, value)
+    db.session.flush()
+    record(actor, "case.agreement", "case", case.id, before=before, after=after)
+    return True
+
+
 def active_lawyers() -> list[User]:
     """Lawyers who can be assigned, by name."""
     return list(

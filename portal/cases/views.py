@@ -35,6 +35,7 @@ from .event_schemas import load_event
 from .events import add_event as add_event_service
 from .forms import (
     DISPATCH_DOCUMENTS,
+    AgreementForm,
     AssignLawyerForm,
     EventForm,
     NextActionForm,
@@ -214,6 +215,7 @@ def render_case(case: Case, status: int = 200, **forms: Any):
     if editable:
         forms.setdefault("status_form", _status_form(case))
         forms.setdefault("next_form", NextActionForm(obj=case, formdata=None))
+        forms.setdefault("agreement_form", _agreement_form(case))
         forms.setdefault("event_form", _event_form(case))
         forms.setdefault("stage_form", StageForm(formdata=None))
     if policy.can_assign_lawyer(current_user, case):
@@ -417,6 +419,34 @@ def set_next_action(case_id: int):
         flash(f"{case.reference}: next action saved.", "success")
         return _back(case_id)
     return render_case(case, 422, next_form=form)
+
+
+def _agreement_form(case: Case) -> AgreementForm:
+    form = AgreementForm(obj=case, formdata=None)
+    form.agreement_form.data = case.agreement_form or ""
+    return form
+
+
+@bp.post("/<int:case_id>/agreement")
+@permission_required(Permission.MANAGE_CASES)
+def set_agreement(case_id: int):
+    """The agreement the debt arises under, as the letters and pleadings state it."""
+    case = policy.get_case_or_404(current_user, case_id, for_edit=True)
+    form = AgreementForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.set_agreement(current_actor(), case, form.data)
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"{case.reference}: agreement {'saved' if changed else 'unchanged'}.",
+                "success" if changed else "info",
+            )
+            return _back(case_id)
+    return render_case(case, 422, agreement_form=form)
 
 
 def _event_form(case: Case, submitted: bool = False) -> EventForm:

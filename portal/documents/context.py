@@ -108,6 +108,9 @@ class Party:
     phone: str | None = None
     legal_representative: str | None = None
     kind: str = "company"  #: company | individual
+    incorporation: str | None = None  #: where incorporated (a US complaint describes it)
+    title: str | None = None  #: an individual's title (Mr, Ms, Dr)
+    surname: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,19 @@ class Lawyer:
     email: str | None
     firm: str | None
     firm_address: str | None
+    phone: str | None = None
+    attorney_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The agreement the debt arises under, as recorded on the case."""
+
+    form: str | None = None  #: written | oral
+    date: dt.date | None = None
+    parties: str | None = None
+    terms: str | None = None
+    fees_clause: bool = False  #: the contract provides for the creditor's lawyer's fees
 
 
 @dataclass(frozen=True)
@@ -231,6 +247,7 @@ class DocumentFacts:
     demand: Demand | None = None
     #: Values typed in at generation (``court.name``, ``court.address``, ``claim.facts``).
     inputs: dict[str, str] = field(default_factory=dict)
+    agreement: Agreement = field(default_factory=Agreement)
 
 
 #: Illinois S. Ct. Rule 222(a): the limited-damages procedure covers claims up to $50,000.
@@ -305,11 +322,22 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
             "name": lawyer.name if lawyer else None,
             "licence_number": _text(lawyer.licence_number) if lawyer else None,
             "email": _text(lawyer.email) if lawyer else None,
+            "phone": _text(lawyer.phone) if lawyer else None,
+            "attorney_code": _text(lawyer.attorney_code) if lawyer else None,
+        },
+        "agreement": {
+            "form": facts.agreement.form,
+            "date": day(facts.agreement.date),
+            "parties": _text(facts.agreement.parties),
+            "terms": _text(facts.agreement.terms),
         },
         "sender": {"name": facts.sender_name, "email": _text(facts.sender_email)},
         "currency": facts.currency,
         "currency_name": CURRENCY_NAMES[lang].get(facts.currency, facts.currency),
-        "contract": {"references": ", ".join(contracts) if contracts else None},
+        "contract": {
+            "references": ", ".join(contracts) if contracts else None,
+            "fees_clause": facts.agreement.fees_clause,
+        },
         "invoices": [
             {
                 "number": line.number,
@@ -329,7 +357,11 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
         "payments": [{"date": day(on), "amount": money(amount)} for on, amount in facts.payments],
         "interest": {
             "basis": interest.basis,
-            "basis_text": _basis_text(interest, lang),
+            # A figure the rate table cannot support names the missing rate instead (drafts only).
+            "basis_text": f"[missing: {interest.error}]"
+            if interest.error
+            else _basis_text(interest, lang),
+            "missing_rate": interest.error,
             "rate": _percent(interest.rate),
             "daily": money(interest.daily),
             "amount": money(interest.amount),
@@ -421,6 +453,11 @@ def _party(party: Party) -> dict[str, Any]:
         "email": _text(party.email),
         "phone": _text(party.phone),
         "legal_representative": _text(party.legal_representative),
+        "incorporation": _text(party.incorporation),
+        # "Mr Smith" for "Dear Mr Smith": an individual is addressed by title and surname.
+        "salutation": f"{party.title.strip()} {party.surname.strip()}"
+        if _text(party.title) and _text(party.surname)
+        else None,
     }
 
 

@@ -15,6 +15,7 @@ from ..evidence.models import Evidence
 from ..extensions import db
 from ..jurisdictions.deadlines import calendar_for, deadline_days
 from .context import (
+    Agreement,
     Bank,
     Demand,
     DocumentFacts,
@@ -258,6 +259,7 @@ def gather(
             email=creditor.email,
             phone=creditor.phone,
             legal_representative=creditor.legal_representative,
+            incorporation=creditor.incorporation,
         ),
         bank=Bank(creditor.bank_name, creditor.bank_account, creditor.bank_code),
         debtor=Party(
@@ -267,6 +269,9 @@ def gather(
             email=debtor.email,
             phone=debtor.phone,
             kind=debtor.kind.value,
+            legal_representative=debtor.legal_representative,
+            title=debtor.title,
+            surname=debtor.surname,
         ),
         lawyer=Lawyer(
             name=lawyer.name,
@@ -274,9 +279,18 @@ def gather(
             email=lawyer.email,
             firm=lawyer.firm,
             firm_address=lawyer.firm_address,
+            phone=lawyer.phone,
+            attorney_code=lawyer.attorney_code,
         )
         if lawyer
         else None,
+        agreement=Agreement(
+            form=case.agreement_form,
+            date=case.agreement_date,
+            parties=case.agreement_parties,
+            terms=case.agreement_terms,
+            fees_clause=case.fees_clause,
+        ),
         sender_name=case.owner.name,
         sender_email=case.owner.email,
         currency=case.currency or (claimed[0].invoice.currency if claimed else ""),

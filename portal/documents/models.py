@@ -132,3 +132,27 @@ class ReferenceSequence(db.Model):
     creditor_id: Mapped[int] = mapped_column(ForeignKey("creditor_entity.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class LawFirm(TimestampMixin, db.Model):
+    """A law firm whose lawyers sign letters, with its own letter register (PRC 律师函 numbers).
+
+    Matched to lawyers by the firm name on their profile. ``letter_format`` is a Python format
+    string with ``year`` and ``seq``, e.g. ``（{year}）京律函字第{seq}号``.
+    """
+
+    __tablename__ = "law_firm"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    letter_format: Mapped[str] = mapped_column(String(100))
+
+
+class LawFirmSequence(db.Model):
+    """The last number a firm's letter register issued in a year."""
+
+    __tablename__ = "law_firm_sequence"
+
+    firm_id: Mapped[int] = mapped_column(ForeignKey("law_firm.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

@@ -29,6 +29,13 @@ class TemplateSpec:
         """Manifest fields typed in at generation (court, extra facts)."""
         return [item for item in self.manifest.fields if item.input]
 
+    @property
+    def states_interest(self) -> bool:
+        """The template prints an interest figure (so it needs the rates behind it)."""
+        return any(
+            item.name.startswith(("interest.", "totals.interest")) for item in self.manifest.fields
+        )
+
 
 def templates_root() -> Path:
     """``DOC_TEMPLATES_DIR`` or the ``doc_templates/`` folder beside the package."""

@@ -213,6 +213,13 @@ def prepare_document(
 
     context = context_for(reference)
     missing = missing_fields(spec.manifest, context)
+    if claim.interest_error and spec.states_interest:
+        if final:
+            raise ValidationFailed(
+                f"The {kind.label.lower()} can only be a draft: {claim.interest_error}",
+                fields={"missing_fields": [*missing, "interest.rate"]},
+            )
+        missing.append("interest.rate")
     if final and missing:
         raise ValidationFailed(
             f"The {kind.label.lower()} cannot be final: {len(missing)} required field(s) "

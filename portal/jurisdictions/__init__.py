@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import (
     EVENT_KINDS,
     RATE_KINDS,
+    SHIPPED_CONFIRMATIONS_CSV,
     SHIPPED_RATES_CSV,
     InterestOptions,
     InterestPeriod,
@@ -20,7 +21,10 @@ from .base import (
     MissingRate,
     Pack,
     RateRow,
+    RateTable,
     Reduction,
+    UnconfirmedRate,
+    load_confirmations_csv,
     load_rates_csv,
 )
 from .cn import PrcPack
@@ -48,6 +52,7 @@ __all__ = [
     "EVENT_KINDS",
     "PACKS",
     "RATE_KINDS",
+    "SHIPPED_CONFIRMATIONS_CSV",
     "SHIPPED_RATES_CSV",
     "EnglandWalesPack",
     "InterestOptions",
@@ -61,9 +66,12 @@ __all__ = [
     "Pack",
     "PrcPack",
     "RateRow",
+    "RateTable",
     "Reduction",
+    "UnconfirmedRate",
     "UsPack",
     "aggregate",
     "get_pack",
+    "load_confirmations_csv",
     "load_rates_csv",
 ]

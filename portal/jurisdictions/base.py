@@ -39,6 +39,8 @@ EVENT_KINDS: dict[str, str] = {
 
 #: The rate table shipped with the code; admins load it once and edit it in the database.
 SHIPPED_RATES_CSV = Path(__file__).with_name("rates.csv")
+#: Per kind, the day through which the shipped table was checked against its publications.
+SHIPPED_CONFIRMATIONS_CSV = Path(__file__).with_name("rates_confirmed.csv")
 
 RATE_CSV_COLUMNS = ("kind", "valid_from", "rate", "source")
 #: UCC § 2-725(1): four years, which the original agreement may reduce to one but not extend.
@@ -60,6 +62,51 @@ class MissingRate(LookupError):
             f"the rate and its source."
         )
         super().__init__(f"{message} {hint}".strip())
+
+
+class UnconfirmedRate(MissingRate):
+    """The figure needs a rate of ``kind`` on a day after the table is confirmed through.
+
+    The last row of a kind says nothing about whether a newer figure was published since: only
+    an admin's confirmation ("checked through D") does. Without it the figure is not computed.
+    """
+
+    def __init__(self, kind: str, on: date, confirmed: date | None) -> None:
+        label = RATE_KINDS.get(kind, kind)
+        since = (
+            f"are confirmed only through {confirmed.isoformat()}"
+            if confirmed
+            else "have never been confirmed as complete"
+        )
+        super().__init__(kind, on)
+        self.confirmed = confirmed
+        self.args = (
+            f"The {kind!r} rates ({label}) {since}, and this figure needs the rate in force on "
+            f"{on.isoformat()}: an admin must add any {kind!r} rate published since"
+            f"{' ' + confirmed.isoformat() if confirmed else ''} and confirm the table through "
+            f"{on.isoformat()} or later on the rates page.",
+        )
+
+
+class RateTable(tuple):
+    """The rate rows, and per kind the last day the table is confirmed complete through.
+
+    :func:`~portal.jurisdictions.interest.rate_in_force` refuses a day after a kind's
+    confirmation. A plain sequence of rows (pack unit tests) carries no confirmations.
+    """
+
+    confirmed: dict[str, date]
+
+    def __new__(cls, rows: Sequence[RateRow] = (), confirmed: dict[str, date] | None = None):
+        table = super().__new__(cls, rows)
+        table.confirmed = dict(confirmed or {})
+        return table
+
+    def check_confirmed(self, kind: str, on: date) -> None:
+        """:raises UnconfirmedRate: ``on`` is after the day ``kind`` is confirmed through."""
+        through = self.confirmed.get(kind)
+        if through is None or on > through:
+            raise UnconfirmedRate(kind, on, through)
 
 
 def round_money(amount: Decimal) -> Decimal:
@@ -369,3 +416,44 @@ def load_rates_csv(path_or_text: str | os.PathLike[str]) -> list[RateRow]:
             )
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The rate table holds every ``kind`` rate in force up to and including ``through``."""
+
+    kind: str
+    through: date
+    source: str  #: who checked which publication
+
+
+CONFIRMATION_CSV_COLUMNS = ("kind", "confirmed_through", "source")
+
+
+def load_confirmations_csv(path: str | os.PathLike[str]) -> list[Confirmation]:
+    """Read ``kind,confirmed_through,source`` lines (one per kind).
+
+    :raises ValueError: naming the line of a bad row (unknown kind, bad date, empty source,
+        the same kind twice, wrong header).
+    """
+    path = Path(path)
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
+    if tuple(reader.fieldnames or ()) != CONFIRMATION_CSV_COLUMNS:
+        raise ValueError(f"{path.name} line 1: the header must be kind,confirmed_through,source")
+    result: dict[str, Confirmation] = {}
+    for values in reader:
+        where = f"{path.name} line {reader.line_num}"
+        kind = (values.get("kind") or "").strip()
+        if kind not in RATE_KINDS:
+            raise ValueError(f"{where}: unknown rate kind {kind!r}")
+        if kind in result:
+            raise ValueError(f"{where}: {kind} is confirmed twice")
+        try:
+            through = date.fromisoformat((values.get("confirmed_through") or "").strip())
+        except ValueError:
+            raise ValueError(f"{where}: confirmed_through must be a date (YYYY-MM-DD)") from None
+        source = (values.get("source") or "").strip()
+        if not source:
+            raise ValueError(f"{where}: the source is empty")
+        result[kind] = Confirmation(kind, through, source)
+    return list(result.values())

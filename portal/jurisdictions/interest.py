@@ -18,6 +18,7 @@ from .base import (
     InvoiceFacts,
     MissingRate,
     RateRow,
+    RateTable,
     Reduction,
     round_money,
 )
@@ -99,11 +100,14 @@ def rate_in_force(rates: Sequence[RateRow], kind: str, on: date, hint: str = "")
     """The row of ``kind`` with the latest valid_from on or before ``on``.
 
     :raises MissingRate: no row of that kind starts on or before ``on``.
+    :raises UnconfirmedRate: ``rates`` is a :class:`RateTable` not confirmed through ``on``.
     :raises ValueError: two rows of the kind start on the same day with different rates.
     """
     candidates = [row for row in rates if row.kind == kind and row.valid_from <= on]
     if not candidates:
         raise MissingRate(kind, on, hint)
+    if isinstance(rates, RateTable):
+        rates.check_confirmed(kind, on)
     latest = max(row.valid_from for row in candidates)
     in_force = [row for row in candidates if row.valid_from == latest]
     if len({row.rate for row in in_force}) > 1:

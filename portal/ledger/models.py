@@ -45,6 +45,9 @@ class CreditorEntity(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(Text)
     jurisdiction: Mapped[Jurisdiction] = mapped_column(str_enum(Jurisdiction, "jurisdiction"))
     legal_representative: Mapped[str | None] = mapped_column(String(200))
+    #: Where the entity is incorporated, as a pleading describes it: "Delaware", "England and
+    #: Wales", "Illinois" (a US complaint: "a corporation organized under the laws of …").
+    incorporation: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(64))
     bank_name: Mapped[str | None] = mapped_column(String(200))
@@ -68,6 +71,11 @@ class Debtor(TimestampMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(64))
     jurisdiction: Mapped[Jurisdiction] = mapped_column(str_enum(Jurisdiction, "jurisdiction"))
+    #: A company's legal representative (PRC 法定代表人), pleaded in a complaint against it.
+    legal_representative: Mapped[str | None] = mapped_column(String(200))
+    #: An individual's title and surname, for the salutation ("Dear Mr Smith").
+    title: Mapped[str | None] = mapped_column(String(20))
+    surname: Mapped[str | None] = mapped_column(String(100))
 
 
 class Invoice(TimestampMixin, db.Model):
@@ -164,3 +172,19 @@ class InterestRate(TimestampMixin, db.Model):
     #: Percent per annum.
     rate: Mapped[Decimal] = mapped_column(Rate)
     source: Mapped[str] = mapped_column(Text)
+
+
+class RateConfirmation(TimestampMixin, db.Model):
+    """Per kind, the day through which an admin has checked the table holds every rate.
+
+    A figure that needs a rate after that day is not computed from the last row (a published
+    change may be missing); the document stays a draft naming the rate to add.
+    """
+
+    __tablename__ = "rate_confirmation"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    confirmed_through: Mapped[dt.date]
+    #: What was checked (publication, URL) and by whom.
+    source: Mapped[str] = mapped_column(Text)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -82,6 +82,21 @@ class DebtorIn(Schema):
     jurisdiction = fields.String(
         required=True, validate=validate.OneOf([j.value for j in Jurisdiction])
     )
+    legal_representative = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "a company's legal representative (PRC 法定代表人)"},
+    )
+    title = fields.String(
+        load_default=None,
+        validate=validate.Length(max=20),
+        metadata={"description": "an individual's title for the salutation: Mr, Ms, Dr"},
+    )
+    surname = fields.String(
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata={"description": "an individual's surname for the salutation"},
+    )
 
 
 class InvoiceIn(Schema):

@@ -19,6 +19,7 @@ CREDITOR_FIELDS = (
     "address",
     "jurisdiction",
     "legal_representative",
+    "incorporation",
     "email",
     "phone",
     "bank_name",

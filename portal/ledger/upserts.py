@@ -18,7 +18,18 @@ from ..extensions import db
 from .allocation import reallocate
 from .models import CreditNote, CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction, Payment
 
-DEBTOR_FIELDS = ("name", "kind", "registration_id", "address", "email", "phone", "jurisdiction")
+DEBTOR_FIELDS = (
+    "name",
+    "kind",
+    "registration_id",
+    "address",
+    "email",
+    "phone",
+    "jurisdiction",
+    "legal_representative",
+    "title",
+    "surname",
+)
 INVOICE_FIELDS = (
     "debtor_id",
     "creditor_id",

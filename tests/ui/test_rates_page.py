@@ -38,9 +38,12 @@ def test_rates_page_lists_rows_and_how_current_each_kind_is(as_role, world: Worl
     assert "lpr_1y 2024-10-21 3.1 test figure" in table
     html = page.data.decode()
     cards = dict(re.findall(r'data-kind="(\w+)">(.*?)</div></div>', html, flags=re.S))
-    # The synthetic rows are more than a year old: every kind asks to be checked.
-    assert "older than 12 months" in cards["boe_base"] and "2024-11-07" in cards["boe_base"]
-    assert "Last updated: 1990-01-01" in re.sub(r"<[^>]+>", "", cards["us_il_statutory"])
+    # The synthetic rows are old, but the world confirms every kind through today: current.
+    assert "current" in cards["boe_base"] and "2024-11-07" in cards["boe_base"]
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cards["us_il_statutory"]))
+    assert "Newest row from: 1990-01-01" in plain
+    assert f"Confirmed through: {TODAY.isoformat()}" in plain
+    assert "No row newer than a year" not in plain
     only_boe = section(as_role("admin").get("/admin/rates?kind=boe_base"), "rates-table")
     assert "boe_base" in only_boe and "lpr_1y" not in only_boe
     assert 'data-confirm="Delete the boe_base row from 2024-11-07 (4.75 %)?' in html
