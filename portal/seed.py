@@ -19,7 +19,7 @@ from .accounts.services import create_user, user_by_email
 from .audit.services import Actor
 from .cases.events import add_event
 from .cases.models import Case
-from .cases.services import open_case
+from .cases.services import open_case, set_agreement
 from .extensions import db
 from .ledger.models import CreditorEntity, Debtor, Invoice
 from .ledger.rates import load_file
@@ -35,15 +35,16 @@ DEMO_USERS = [
      "password": "demo-finance-pass"},
     {"email": "lawyer@arrears-demo.example", "role": "lawyer", "name": "Olivia Barrister",
      "password": "demo-lawyer-pass", "firm": "Harcourt & Vale LLP", "licence_number": "SRA-612345",
-     "firm_address": "12 Gray's Inn Square\nLondon WC1R 5JP"},
+     "firm_address": "12 Gray's Inn Square\nLondon WC1R 5JP", "phone": "+44 20 7946 0321"},
     {"email": "lawyer.cn@arrears-demo.example", "role": "lawyer", "name": "王律师 (Wang Lei)",
      "password": "demo-lawyer-pass", "firm": "北京金诚律师事务所",
      "licence_number": "11101201810123456",
-     "firm_address": "北京市朝阳区建国门外大街1号国贸大厦A座20层"},
+     "firm_address": "北京市朝阳区建国门外大街1号国贸大厦A座20层", "phone": "+86 10 6505 1234"},
     {"email": "lawyer.us@arrears-demo.example", "role": "lawyer", "name": "Daniel Okafor",
      "password": "demo-lawyer-pass", "firm": "Okafor & Lindqvist LLC",
      "licence_number": "ARDC 6312345",
-     "firm_address": "200 West Madison Street, Suite 1800\nChicago, IL 60606"},
+     "firm_address": "200 West Madison Street, Suite 1800\nChicago, IL 60606",
+     "phone": "(312) 555-0148", "attorney_code": "61234"},
 ]  # fmt: skip
 
 DEMO_CREDITORS = [
@@ -54,6 +55,7 @@ DEMO_CREDITORS = [
         "address": "14 Foundry Lane, Sheffield S3 8RY, United Kingdom",
         "jurisdiction": "ew",
         "legal_representative": "Margaret Ellison, Director",
+        "incorporation": "England and Wales",
         "email": "credit.control@northwind-components.example",
         "phone": "+44 114 496 0123",
         "bank_name": "Barclays Bank UK PLC",
@@ -67,6 +69,7 @@ DEMO_CREDITORS = [
         "address": "上海市浦东新区张江路 88 号 5 楼",
         "jurisdiction": "cn",
         "legal_representative": "陈国强",
+        "incorporation": "中华人民共和国",
         "email": "finance@donghai-industrial.example",
         "phone": "+86 21 5080 1234",
         "bank_name": "中国工商银行上海张江支行",
@@ -99,6 +102,19 @@ DEMO_DEBTORS = [
     ("US-0006", "Heartland Agri Supply LLC", "company", "IL-LLC-0711544", "3100 W Main St, Peoria, IL 61604", "us"),
 ]  # fmt: skip
 
+#: What a pleading needs beyond the ledger row: a company's legal representative (法定代表人),
+#: an individual's title and surname for the salutation.
+DEMO_DEBTOR_DETAILS = {
+    "CN-0001": {"legal_representative": "周明远"},
+    "CN-0002": {"legal_representative": "吴恒通"},
+    "CN-0003": {"legal_representative": "林华信"},
+    "CN-0004": {"legal_representative": "郑港城"},
+    "CN-0005": {"legal_representative": "何天府"},
+    "CN-0006": {"legal_representative": "孙海源"},
+    "EW-0005": {"title": "Mr", "surname": "Whitfield"},
+    "US-0005": {"title": "Mr", "surname": "Ortega"},
+}
+
 #: Invoicing per jurisdiction: creditor code, currency, typical invoice size.
 BILLING = {
     "cn": ("DH-CN", "CNY", 180_000),
@@ -117,6 +133,22 @@ DEMO_CASES = [
     ("EW-0003", "NWC-UK", "lawyer@arrears-demo.example"),
     ("US-0002", "NWC-UK", "lawyer.us@arrears-demo.example"),
 ]
+
+#: The agreements the demo debts arise under (a PAP-Debt letter states the date and parties).
+DEMO_AGREEMENTS = {
+    "EW-0005": {
+        "agreement_form": "written",
+        "agreement_date": dt.date(2025, 3, 3),
+        "agreement_parties": "Northwind Components Ltd and Thomas Whitfield "
+        "(trading as Whitfield Joinery)",
+    },
+    "CN-0001": {
+        "agreement_form": "written",
+        "agreement_date": dt.date(2025, 2, 18),
+        "agreement_parties": "上海东海实业有限公司与杭州明远机电设备有限公司",
+        "fees_clause": True,
+    },
+}
 
 
 @dataclass
@@ -150,9 +182,11 @@ def seed_demo() -> SeedSummary:
         if existing_user is None:
             create_user(actor, **spec)
             summary.created["users"] += 1
-        elif spec.get("firm_address") and not existing_user.firm_address:
-            # Demo data seeded before firm addresses existed gets them once.
-            existing_user.firm_address = spec["firm_address"]
+        else:
+            # Demo data seeded before these details existed gets them once.
+            for name in ("firm_address", "phone", "attorney_code"):
+                if spec.get(name) and not getattr(existing_user, name):
+                    setattr(existing_user, name, spec[name])
         summary.users.append(
             {"role": spec["role"], "email": spec["email"], "password": spec["password"]}
         )
@@ -171,7 +205,8 @@ def seed_demo() -> SeedSummary:
             actor,
             external_id,
             {"name": name, "kind": kind, "registration_id": registration_id,
-             "address": address, "jurisdiction": jurisdiction},
+             "address": address, "jurisdiction": jurisdiction,
+             **DEMO_DEBTOR_DETAILS.get(external_id, {})},
         )  # fmt: skip
         summary.created["debtors"] += int(created)
         debtors[external_id] = debtor
@@ -196,6 +231,8 @@ def seed_demo() -> SeedSummary:
             invoices=invoices[:3],
         )
         _seed_events(actor, case)
+        if external_id in DEMO_AGREEMENTS:
+            set_agreement(actor, case, DEMO_AGREEMENTS[external_id])
         summary.created["cases"] += 1
     summary.created["signing certificates"] = _seed_pki(actor)
     return summary

@@ -49,6 +49,8 @@ def make_user(role: Role | str, email: str | None = None, **fields) -> User:
         password_hash=_password_hash(),
         firm=fields.pop("firm", "Test Chambers LLP" if role is Role.LAWYER else None),
         licence_number=fields.pop("licence_number", "L-1" if role is Role.LAWYER else None),
+        phone=fields.pop("phone", "+1 312 555 0100" if role is Role.LAWYER else None),
+        attorney_code=fields.pop("attorney_code", "99001" if role is Role.LAWYER else None),
         **fields,
     )
     db.session.add(user)
@@ -66,6 +68,7 @@ def make_creditor(code: str = "CRED") -> CreditorEntity:
             "registration_id": "01234567",
             "address": "1 High Street, London EC1A 1AA",
             "jurisdiction": "ew",
+            "incorporation": "England and Wales",
             "bank_name": "Test Bank",
             "bank_account": "GB00TEST00000000000000",
             "bank_code": "TESTGB00",
@@ -130,6 +133,7 @@ def make_debtor(external_id: str = "D-1", jurisdiction: str = "ew") -> Debtor:
         registration_id="99999999",
         address="2 Low Road, Leeds LS1 1AA",
         jurisdiction=Jurisdiction(jurisdiction),
+        legal_representative="Dana Director",
     )
     db.session.add(debtor)
     db.session.flush()

@@ -63,6 +63,16 @@ def build_file(source: Path, target: Path) -> None:
         if table_rows:
             _table(document, table_rows, state)
             table_rows = []
+        if line.strip() == "{keep}":
+            # A signature block: its lines stay on one page with the text they close.
+            _keep_with_previous(document)
+            state["keep"] = True
+            continue
+        if line.strip() == "{/keep}":
+            state["keep"] = False
+            if document.paragraphs:
+                document.paragraphs[-1].paragraph_format.keep_with_next = False
+            continue
         if line.strip() == "---":
             # The next block starts a page (no empty paragraph left behind to spill over).
             state["break"] = True
@@ -157,7 +167,9 @@ def _runs(paragraph, text: str, size=None) -> None:
 def _paragraph(document, line: str, state: dict) -> None:
     if line.startswith("{%p "):
         # docxtpl removes this paragraph, so a pending page break waits for the next one.
-        document.add_paragraph().add_run(line)
+        paragraph = document.add_paragraph()
+        paragraph.add_run(line)
+        paragraph.paragraph_format.keep_with_next = bool(state.get("keep")) or None
         return
     paragraph = _new_paragraph(document, state)
     _fill(paragraph, line)
@@ -167,7 +179,34 @@ def _new_paragraph(document, state: dict):
     paragraph = document.add_paragraph()
     if state.pop("break", False):
         paragraph.paragraph_format.page_break_before = True
+    if state.get("keep"):
+        paragraph.paragraph_format.keep_with_next = True
+        paragraph.paragraph_format.keep_together = True
     return paragraph
+
+
+def _keep_with_previous(document) -> None:
+    """The body text before a kept block moves with it: keep-with-next back to real text.
+
+    Walks back over empty paragraphs and docxtpl paragraph tags (which vanish on rendering) to
+    the last paragraph with text, or into the last row of a table.
+    """
+    for element in reversed(document.element.body):
+        if element.tag == qn("w:tbl"):
+            rows = element.findall(qn("w:tr"))
+            for paragraph in rows[-1].iter(qn("w:p")) if rows else ():
+                _set_keep_next(paragraph)
+            return
+        if element.tag != qn("w:p"):
+            continue
+        _set_keep_next(element)
+        text = "".join(node.text or "" for node in element.iter(qn("w:t"))).strip()
+        if text and not text.startswith("{%p"):
+            return
+
+
+def _set_keep_next(paragraph) -> None:
+    paragraph.get_or_add_pPr().keepNext_val = True  # python-docx puts it in schema order
 
 
 def _fill(paragraph, line: str) -> None:

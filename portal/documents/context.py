@@ -97,6 +97,12 @@ EVIDENCE_KINDS = {
     "other": ("Other document", "其他材料", "", ""),
 }
 DEFAULT_SOURCE = {"en": "Claimant's records", "zh": "原告提供"}
+#: An evidence list's original/copy column (原件/复印件): "original" only when the record says
+#: the creditor holds it; otherwise what the portal holds, a copy.
+ORIGINAL = {
+    "en": {True: "original", False: "copy", None: "copy"},
+    "zh": {True: "原件", False: "复印件", None: "复印件"},
+}
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,8 @@ class ExhibitLine:
     pages: int | str | None
     #: Its label in a filing bundle ("C-003"); otherwise it is numbered in list order.
     label: str | None = None
+    #: The creditor holds the original (True), only a copy (False), or nobody said (None).
+    original_held: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -499,4 +507,5 @@ def _exhibit(number: int, item: ExhibitLine, lang: str, day) -> dict[str, Any]:
         "source": _text(item.source) or DEFAULT_SOURCE[lang],
         "proves": _text(item.proves) or (zh_proves if lang == "zh" else en_proves) or None,
         "pages": item.pages,
+        "original": ORIGINAL[lang].get(item.original_held),
     }

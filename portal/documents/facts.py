@@ -348,6 +348,7 @@ def gather(
                 proves=item.proves,
                 pages=positions[item.id][1] if item.id in positions else item.pages,
                 label=positions[item.id][0] if item.id in positions else None,
+                original_held=item.original_held,
             )
             for item in evidence
         ),

@@ -31,6 +31,9 @@ class Field:
     required: bool  #: a final document is refused while it is missing
     description: str
     input: bool = False  #: typed in by the user at generation time, not taken from the case
+    #: A boolean context path; while it is true the field is not required (a PRC defendant's
+    #: ``debtor.legal_representative`` unless ``debtor.is_individual``).
+    unless: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,4 +111,14 @@ def _field(entry: Any, number: int) -> Field:
         required=_flag(entry, "required", where),
         description=_string(entry, "description", where),
         input=_flag(entry, "input", where),
+        unless=_unless(entry, where),
     )
+
+
+def _unless(entry: dict[str, Any], where: str) -> str | None:
+    if "unless" not in entry:
+        return None
+    value = _string(entry, "unless", where)
+    if not _NAME.fullmatch(value) or "[]" in value:
+        raise ManifestError(f"{where}: 'unless' must be a path like debtor.is_individual")
+    return value

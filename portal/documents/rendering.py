@@ -95,9 +95,14 @@ def missing_fields(manifest: Manifest, context: dict[str, Any]) -> list[str]:
     """Required manifest fields the context has no value for (list items named by position)."""
     missing: list[str] = []
     for item in manifest.fields:
-        if item.required:
+        if _required(item, context):
             missing.extend(_missing(item, context))
     return missing
+
+
+def _required(item: Field, context: dict[str, Any]) -> bool:
+    """Required, and not excused by its ``unless`` condition."""
+    return item.required and not (item.unless and _get(context, _split(item.unless)[0]))
 
 
 def _missing(item: Field, context: dict[str, Any]) -> list[str]:
@@ -118,7 +123,7 @@ def prepare(manifest: Manifest, context: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``context`` with a marker wherever a required field is missing."""
     prepared = copy.deepcopy(context)
     for item in manifest.fields:
-        if not item.required:
+        if not _required(item, context):
             continue
         head, tail = _split(item.name)
         if tail is None:
