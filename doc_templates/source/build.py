@@ -37,6 +37,8 @@ FOOTERS = {
     "en": ("Page ", "PAGE", " of ", "NUMPAGES"),
     "zh": ("第 ", "PAGE", " 页 共 ", "NUMPAGES", " 页"),
 }
+#: A signature block takes at least this many characters of the text before it along.
+KEEP_WITH_TEXT = 40
 _BOLD = re.compile(r"(\*\*.+?\*\*)")
 
 
@@ -65,13 +67,10 @@ def build_file(source: Path, target: Path) -> None:
             table_rows = []
         if line.strip() == "{keep}":
             # A signature block: its lines stay on one page with the text they close.
-            _keep_with_previous(document)
-            state["keep"] = True
+            state["keep"] = _block_start(document)
             continue
         if line.strip() == "{/keep}":
-            state["keep"] = False
-            if document.paragraphs:
-                document.paragraphs[-1].paragraph_format.keep_with_next = False
+            _keep_together(document, state.pop("keep"))
             continue
         if line.strip() == "---":
             # The next block starts a page (no empty paragraph left behind to spill over).
@@ -167,9 +166,7 @@ def _runs(paragraph, text: str, size=None) -> None:
 def _paragraph(document, line: str, state: dict) -> None:
     if line.startswith("{%p "):
         # docxtpl removes this paragraph, so a pending page break waits for the next one.
-        paragraph = document.add_paragraph()
-        paragraph.add_run(line)
-        paragraph.paragraph_format.keep_with_next = bool(state.get("keep")) or None
+        document.add_paragraph().add_run(line)
         return
     paragraph = _new_paragraph(document, state)
     _fill(paragraph, line)
@@ -179,34 +176,64 @@ def _new_paragraph(document, state: dict):
     paragraph = document.add_paragraph()
     if state.pop("break", False):
         paragraph.paragraph_format.page_break_before = True
-    if state.get("keep"):
-        paragraph.paragraph_format.keep_with_next = True
+    if state.get("keep") is not None:
         paragraph.paragraph_format.keep_together = True
     return paragraph
 
 
-def _keep_with_previous(document) -> None:
-    """The body text before a kept block moves with it: keep-with-next back to real text.
+def _block_start(document) -> int:
+    """Where a kept block starts in the body: the paragraph of text before it comes along.
 
-    Walks back over empty paragraphs and docxtpl paragraph tags (which vanish on rendering) to
-    the last paragraph with text, or into the last row of a table.
+    Empty paragraphs are walked over; plain paragraphs of text join the block (the text the
+    signature closes) until they hold ``KEEP_WITH_TEXT`` characters: a closing formula alone
+    ("Yours faithfully", 顺颂商祺) is not enough to stand with. A fixed table (no docxtpl tags:
+    a reply form's blank rows) comes along with the text above it. A docxtpl paragraph tag or a table is not taken: a tag would then be
+    split from its partner, so a source that wants the text above an ``{%p endif %}`` kept puts
+    ``{keep}`` above the whole ``{%p if %}``.
     """
-    for element in reversed(document.element.body):
-        if element.tag == qn("w:tbl"):
-            rows = element.findall(qn("w:tr"))
-            for paragraph in rows[-1].iter(qn("w:p")) if rows else ():
-                _set_keep_next(paragraph)
-            return
-        if element.tag != qn("w:p"):
-            continue
-        _set_keep_next(element)
+    body = list(document.element.body.iterchildren())
+    index = len(body) - (1 if body and body[-1].tag == qn("w:sectPr") else 0)
+    taken = 0
+    while index > 0 and taken < KEEP_WITH_TEXT:
+        element = body[index - 1]
         text = "".join(node.text or "" for node in element.iter(qn("w:t"))).strip()
-        if text and not text.startswith("{%p"):
-            return
+        if element.tag == qn("w:tbl") and "{%" not in text:
+            index -= 1  # a fixed table (a form's blank rows) comes along; go on to its text
+            continue
+        if element.tag != qn("w:p") or text.startswith("{%p"):
+            break
+        index -= 1
+        taken += len(text)
+    return index
 
 
-def _set_keep_next(paragraph) -> None:
-    paragraph.get_or_add_pPr().keepNext_val = True  # python-docx puts it in schema order
+def _keep_together(document, start: int) -> None:
+    """Move the body from ``start`` into one borderless cell whose row cannot split.
+
+    Word and LibreOffice then move the whole block to the next page rather than break it, and
+    it takes the text it closes along. (LibreOffice does not honour keep-with-next chains in
+    DOCX reliably; a row that cannot split it does.) The block's own paragraphs are marked
+    keep-lines-together, which is how a check finds them again.
+    """
+    body = document.element.body
+    elements = [item for item in list(body.iterchildren())[start:] if item.tag != qn("w:sectPr")]
+    table = document.add_table(rows=1, cols=1)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    section = document.sections[-1]
+    table.columns[0].width = section.page_width - section.left_margin - section.right_margin
+    row = table.rows[0]
+    properties = row._tr.get_or_add_trPr()
+    properties.append(properties.makeelement(qn("w:cantSplit"), {}))
+    margins = table._tbl.tblPr.makeelement(qn("w:tblCellMar"), {})
+    for side in ("left", "right"):
+        margins.append(margins.makeelement(qn(f"w:{side}"), {qn("w:w"): "0", qn("w:type"): "dxa"}))
+    table._tbl.tblPr.append(margins)
+    cell = row.cells[0]
+    cell.width = table.columns[0].width
+    placeholder = cell.paragraphs[0]._p
+    for element in elements:
+        placeholder.addprevious(element)
+    cell._tc.remove(placeholder)
 
 
 def _fill(paragraph, line: str) -> None:
