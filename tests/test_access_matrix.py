@@ -172,6 +172,8 @@ MATRIX = [
         "/cases/{other_case}/events",
         signed_in(finance="403", lawyer="403"),
     ),
+    Row("admin.firms", "GET", "/admin/firms", ADMIN_ONLY),
+    Row("admin.save_letter_format", "POST", "/admin/firms", ADMIN_ONLY),
     Row("admin.rates", "GET", "/admin/rates", ADMIN_ONLY),
     Row("admin.save_rate", "POST", "/admin/rates", ADMIN_ONLY),
     Row("admin.delete_rate", "POST", "/admin/rates/999999/delete", {**ADMIN_ONLY, "admin": "404"}),

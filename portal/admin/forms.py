@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -107,4 +108,14 @@ class RateConfirmForm(FlaskForm):
             DataRequired(message="Say which publication you checked."),
             Length(max=2000),
         ],
+    )
+
+
+class LetterFormatForm(FlaskForm):
+    """How a law firm's letter numbers read (its own register)."""
+
+    name = HiddenField(validators=[DataRequired(), Length(max=200)])
+    letter_format = StringField(
+        "Letter number format",
+        validators=[DataRequired(message="Give the format."), Length(max=100)],
     )

@@ -12,6 +12,7 @@ from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..accounts.views import current_actor
+from ..documents import register as letter_register
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
@@ -21,7 +22,7 @@ from ..ledger import rates as rate_service
 from ..ledger.models import CreditorEntity, InterestRate, RateConfirmation
 from ..ledger.services import creditor_entities, save_creditor
 from ..security import Permission, Role, permission_required
-from .forms import CreditorForm, RateConfirmForm, RateForm, UserCreateForm
+from .forms import CreditorForm, LetterFormatForm, RateConfirmForm, RateForm, UserCreateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -121,6 +122,41 @@ def edit_creditor(creditor_id: int | None = None):
             return redirect(url_for("admin.creditors"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/creditor_form.html", form=form, creditor=creditor), status
+
+
+# --- law firms' letter registers ------------------------------------------------------------
+
+
+@bp.get("/firms")
+@permission_required(Permission.MANAGE_USERS)
+def firms(form: LetterFormatForm | None = None, status: int = 200):
+    """Each firm's letter register: the number format and how far this year's numbers run."""
+    return render_template(
+        "admin/firms.html",
+        firms=letter_register.firm_registers(dt.date.today()),
+        form=form,
+        default_format=letter_register.DEFAULT_LETTER_FORMAT,
+    ), status
+
+
+@bp.post("/firms")
+@permission_required(Permission.MANAGE_USERS)
+def save_letter_format():
+    """Set the format of a firm's letter numbers ({year}, {seq})."""
+    form = LetterFormatForm()
+    if form.validate_on_submit():
+        try:
+            letter_register.set_letter_format(
+                current_actor(), form.name.data, form.letter_format.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"{form.name.data}: letter numbers now read like the next one below.", "success")
+            return redirect(url_for("admin.firms"), 303)
+    return firms(form, 422)
 
 
 # --- the reference-rate table ----------------------------------------------------------------

@@ -17,7 +17,6 @@ from typing import Any
 import pikepdf
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import Actor, record
 from ..cases.claims import CaseClaim, build_claims
@@ -35,8 +34,8 @@ from .models import (
     DocumentKind,
     DocumentSource,
     DocumentStatus,
-    ReferenceSequence,
 )
+from .register import UNNUMBERED, firm_numbered, next_firm_number, next_reference
 from .registry import TemplateSpec, find_template
 from .rendering import missing_fields, prepare, render_docx
 
@@ -107,22 +106,6 @@ def case_documents(case: Case) -> list[Document]:
     )
 
 
-def next_reference(case: Case, on: dt.date) -> str:
-    """The creditor's next letter number for the year: ``NWC-2026-0007``."""
-    key = (case.creditor_id, on.year)
-    row = db.session.get(ReferenceSequence, key, with_for_update=True)
-    if row is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(ReferenceSequence(creditor_id=key[0], year=key[1], last=0))
-        except IntegrityError:
-            pass  # another request created the year's row first; lock and use it
-        row = db.session.get(ReferenceSequence, key, with_for_update=True, populate_existing=True)
-    row.last += 1
-    db.session.flush()
-    return f"{case.creditor.code}-{on.year}-{row.last:04d}"
-
-
 #: Fields a user may type in at generation; a template reads those it needs, the rest are ignored.
 INPUT_FIELDS = ("court.name", "court.address", "claim.facts")
 
@@ -186,6 +169,11 @@ def prepare_document(
     if evidence is None:
         evidence = exhibits([case.id])[case.id]
     fixed = reference is not None
+    by_firm = firm_numbered(case, kind) and not fixed
+    # A 律师函 keeps the number its firm gave an earlier final version; a draft has none yet.
+    numbered = previous is not None and (previous.context.get("document") or {}).get("register")
+    if by_firm:
+        reference = previous.reference if numbered == "firm" else UNNUMBERED
     reference = reference or (previous.reference if previous else "pending")
     # What the record shows of the demand letter (dispatch, delivery), never a mere draft.
     demand = demand_of(case, on) if kind is not DocumentKind.DEMAND_LETTER else None
@@ -209,7 +197,10 @@ def prepare_document(
             positions=positions,
         )
         deadline = facts.deadline
-        return build_context(facts)
+        built = build_context(facts)
+        if by_firm:
+            built["document"]["register"] = "firm" if ref != UNNUMBERED else None
+        return built
 
     context = context_for(reference)
     missing = missing_fields(spec.manifest, context)
@@ -226,7 +217,16 @@ def prepare_document(
             f"missing: {', '.join(missing)}.",
             fields={"missing_fields": missing},
         )
-    if previous is None and not fixed:
+    if by_firm and final and reference == UNNUMBERED:
+        if case.lawyer is None or not case.lawyer.firm:
+            raise ValidationFailed(
+                "A lawyer's letter is numbered in the firm's register: assign a lawyer with "
+                "a firm first.",
+                fields={"missing_fields": ["firm.name"]},
+            )
+        reference = next_firm_number(case.lawyer.firm, on)
+        context = context_for(reference)
+    elif previous is None and not fixed and not by_firm:
         reference = next_reference(case, on)
         context = context_for(reference)
     docx = render_docx(spec.data, prepare(spec.manifest, context))
