@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .words import amount_in_words, format_date, format_money
+from .words import amount_in_words, dates_in_words, format_date, format_money
 
 ZERO = Decimal(0)
 _STATE_ZIP = re.compile(r"[A-Z]{2} \d{5}(-\d{4})?")
@@ -368,7 +368,7 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
             # A figure the rate table cannot support names the missing rate instead (drafts only).
             "basis_text": f"[missing: {interest.error}]"
             if interest.error
-            else _basis_text(interest, lang),
+            else dates_in_words(_basis_text(interest, lang) or "", style) or None,
             "missing_rate": interest.error,
             "rate": _percent(interest.rate),
             "daily": money(interest.daily),

@@ -194,3 +194,18 @@ def _cents(amount: Decimal) -> int:
     if amount < 0:
         raise ValueError(f"cannot write a negative amount ({amount}) in words")
     return int(rounded.scaleb(2))
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def dates_in_words(text: str, style: str) -> str:
+    """Every ISO date in ``text`` (the packs' sentences) written as prose: 19 December 2025."""
+
+    def spell(match: re.Match[str]) -> str:
+        try:
+            return format_date(date(*(int(part) for part in match.groups())), style)
+        except ValueError:
+            return match.group(0)
+
+    return _ISO_DAY.sub(spell, text)

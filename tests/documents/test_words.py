@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.documents.words import amount_in_words, format_date, format_money
+from portal.documents.words import amount_in_words, dates_in_words, format_date, format_money
 
 D = Decimal
 
@@ -225,3 +225,13 @@ def test_format_date_refuses_unknown_style_and_non_dates():
         format_date("2026-11-23", "zh")
     # A datetime is a date: it prints as its day.
     assert format_date(datetime(2026, 11, 23, 9, 30), "zh") == "2026年11月23日"
+
+
+def test_iso_dates_in_pack_sentences_are_written_as_prose():
+    sentence = "base rate of 4.75% on 2024-12-31 plus 8%, from 2025-02-10 (the day after)"
+    assert dates_in_words(sentence, "en-GB") == (
+        "base rate of 4.75% on 31 December 2024 plus 8%, from 10 February 2025 (the day after)"
+    )
+    assert dates_in_words(sentence, "en-US").endswith("from February 10, 2025 (the day after)")
+    # Not a date: left as it is.
+    assert dates_in_words("ref 2024-13-45", "en-GB") == "ref 2024-13-45"

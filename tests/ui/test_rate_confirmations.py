@@ -8,6 +8,7 @@ the rates page says what to add.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -119,8 +120,12 @@ def test_a_figure_past_the_confirmation_is_a_draft_naming_the_rate_until_an_admi
         assert entry.changes["after"]["confirmed_through"] == TODAY.isoformat()
         assert entry.changes["before"]["confirmed_through"] == "2024-12-30"
 
-    final = client.post(url, json={"kind": "warning_letter", "mode": "final"}, headers=headers)
+    final = client.post(url, json={"kind": "demand_letter", "mode": "final"}, headers=headers)
     assert final.status_code == 201, final.get_json()
     pdf = client.get(f"/api/v1/documents/{final.get_json()['id']}/pdf", headers=headers)
     # Base rate 4.75 (in force on 31 Dec 2024, row of 2024-11-07) + 8 = 12.75 % a year.
-    assert "12.75" in text_of(pdf.data)
+    words = text_of(pdf.data)
+    assert "12.75" in words
+    # The pack's sentence gives its dates in words, as the rest of the letter does.
+    assert "on 31 December 2024 plus 8%" in words and "from 10 February 2025" in words
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", words)
