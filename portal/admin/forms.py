@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
@@ -16,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..documents.manifest import STATUTORY_FORMS
 from ..jurisdictions import RATE_KINDS
 from ..ledger.models import Jurisdiction
 from ..security import Role
@@ -119,3 +121,17 @@ class LetterFormatForm(FlaskForm):
         "Letter number format",
         validators=[DataRequired(message="Give the format."), Length(max=100)],
     )
+
+
+class StatutoryFormUpload(FlaskForm):
+    """Upload the official PDF of a prescribed form (the next version of its kind)."""
+
+    kind = SelectField(
+        "Form", choices=[SelectChoice(kind, title) for kind, title in STATUTORY_FORMS.items()]
+    )
+    edition = StringField(
+        "Publication",
+        validators=[DataRequired(message="Say where and when it was published."), Length(max=300)],
+        description="e.g. PAP-Debt Annex 1, GOV.UK, version in force from 1 October 2017",
+    )
+    file = FileField("Official PDF", validators=[FileRequired("Choose the PDF.")])

@@ -12,7 +12,11 @@ from ..accounts import services as accounts
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..accounts.views import current_actor
+from ..api.evidence import download
 from ..documents import register as letter_register
+from ..documents import statutory
+from ..documents.manifest import STATUTORY_FORMS
+from ..documents.models import StatutoryForm
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
@@ -22,7 +26,15 @@ from ..ledger import rates as rate_service
 from ..ledger.models import CreditorEntity, InterestRate, RateConfirmation
 from ..ledger.services import creditor_entities, save_creditor
 from ..security import Permission, Role, permission_required
-from .forms import CreditorForm, LetterFormatForm, RateConfirmForm, RateForm, UserCreateForm
+from ..storage import file_store
+from .forms import (
+    CreditorForm,
+    LetterFormatForm,
+    RateConfirmForm,
+    RateForm,
+    StatutoryFormUpload,
+    UserCreateForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -157,6 +169,64 @@ def save_letter_format():
             flash(f"{form.name.data}: letter numbers now read like the next one below.", "success")
             return redirect(url_for("admin.firms"), 303)
     return firms(form, 422)
+
+
+# --- statutory forms (PAP-Debt Annex 1) -------------------------------------------------------
+
+
+@bp.get("/forms")
+@permission_required(Permission.MANAGE_CREDITORS)
+def statutory_forms(form: StatutoryFormUpload | None = None, status: int = 200):
+    """The official forms letters are issued with: the current version of each, and its history."""
+    history = db.session.scalars(
+        select(StatutoryForm).order_by(StatutoryForm.kind, StatutoryForm.version.desc())
+    ).all()
+    return render_template(
+        "admin/statutory_forms.html",
+        kinds=STATUTORY_FORMS,
+        current=statutory.current_forms(),
+        history=history,
+        form=form or StatutoryFormUpload(formdata=None),
+    ), status
+
+
+@bp.post("/forms")
+@permission_required(Permission.MANAGE_CREDITORS)
+def upload_statutory_form():
+    """Upload the official PDF of a form as its next version."""
+    form = StatutoryFormUpload()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            saved = statutory.upload_form(
+                current_actor(),
+                form.kind.data,
+                upload.read(statutory.MAX_BYTES + 1),
+                upload.filename,
+                form.edition.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            populate_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"{STATUTORY_FORMS[saved.kind]} version {saved.version} saved: letters made from "
+                "now on are issued with it.",
+                "success",
+            )
+            return redirect(url_for("admin.statutory_forms"), 303)
+    return statutory_forms(form, 422)
+
+
+@bp.get("/forms/<int:form_id>/pdf")
+@permission_required(Permission.MANAGE_CREDITORS)
+def statutory_form_pdf(form_id: int):
+    """The uploaded PDF of one version, as a download."""
+    saved = db.session.get(StatutoryForm, form_id)
+    if saved is None:
+        abort(404)
+    return download(file_store().read(saved.sha256), "application/pdf", saved.original_name)
 
 
 # --- the reference-rate table ----------------------------------------------------------------

@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import Any
 
 TYPES = ("text", "date", "money", "integer", "boolean", "list")
+#: Official forms a letter is issued with, uploaded once by an admin (``statutory.py``); a
+#: manifest's ``enclosures`` names them in the order they are annexed.
+STATUTORY_FORMS: dict[str, str] = {
+    "pap_debt_information_sheet": "Information Sheet",
+    "pap_debt_reply_form": "Reply Form",
+    "pap_debt_financial_statement": "Financial Statement",
+}
 LANGUAGES = ("en", "zh")
 #: ``debtor.name``, ``invoices[].number``, ``interest.periods[].start``
 _NAME = re.compile(r"[A-Za-z_]\w*(\[\])?(\.[A-Za-z_]\w*(\[\])?)*")
@@ -43,6 +50,8 @@ class Manifest:
     title: str
     language: str
     fields: tuple[Field, ...]
+    #: Statutory forms (``STATUTORY_FORMS`` keys) annexed to the document, in order.
+    enclosures: tuple[str, ...] = ()
 
 
 def load_manifest(path: Path | str) -> Manifest:
@@ -78,7 +87,12 @@ def _manifest(data: dict[str, Any]) -> Manifest:
         head = item.name.rpartition("[]")[0]
         if head and types.get(head) != "list":
             raise ManifestError(f"field {item.name!r} is a list item but {head!r} is no list field")
-    return Manifest(title=title, language=language, fields=fields)
+    enclosures = data.get("enclosures", [])
+    if not isinstance(enclosures, list) or any(item not in STATUTORY_FORMS for item in enclosures):
+        raise ManifestError(
+            f"'enclosures' must list statutory forms of {', '.join(STATUTORY_FORMS)}"
+        )
+    return Manifest(title=title, language=language, fields=fields, enclosures=tuple(enclosures))
 
 
 def _string(data: dict[str, Any], key: str, where: str) -> str:

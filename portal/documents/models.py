@@ -156,3 +156,25 @@ class LawFirmSequence(db.Model):
     firm_id: Mapped[int] = mapped_column(ForeignKey("law_firm.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class StatutoryForm(TimestampMixin, db.Model):
+    """One version of an official form a letter must be issued with (PAP-Debt Annex 1).
+
+    Uploaded by an admin as the PDF the rule-maker publishes; the newest version of each kind is
+    annexed to every letter whose template names it, and the letter's context records which.
+    """
+
+    __tablename__ = "statutory_form"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: A key of ``manifest.STATUTORY_FORMS``: ``pap_debt_reply_form`` …
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int]
+    #: Which publication: "Annex 1 to the PAP-Debt, GOV.UK version of 1 October 2017".
+    edition: Mapped[str] = mapped_column(String(300))
+    original_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

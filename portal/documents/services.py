@@ -26,8 +26,10 @@ from ..domain import DomainError, ValidationFailed
 from ..extensions import db
 from ..office import OfficeConverter, office_extension
 from ..storage import file_store, register_references
+from . import statutory
 from .context import build_context
 from .facts import asserted_facts, demand_of, exhibits, gather
+from .manifest import STATUTORY_FORMS
 from .models import (
     Document,
     DocumentEvidence,
@@ -177,6 +179,8 @@ def prepare_document(
     reference = reference or (previous.reference if previous else "pending")
     # What the record shows of the demand letter (dispatch, delivery), never a mere draft.
     demand = demand_of(case, on) if kind is not DocumentKind.DEMAND_LETTER else None
+    # The official forms the letter is issued with (PAP-Debt Annex 1), newest versions.
+    listed = statutory.enclosures(spec.manifest.enclosures) if spec.manifest.enclosures else []
     deadline: dt.date | None = None
 
     def context_for(ref: str) -> dict[str, Any]:
@@ -198,12 +202,28 @@ def prepare_document(
         )
         deadline = facts.deadline
         built = build_context(facts)
+        if listed:
+            built["enclosures"] = [
+                {key: value for key, value in item.items() if key != "missing"} for item in listed
+            ]
         if by_firm:
             built["document"]["register"] = "firm" if ref != UNNUMBERED else None
         return built
 
     context = context_for(reference)
     missing = missing_fields(spec.manifest, context)
+    absent = [item for item in listed if item["missing"]]
+    if absent:
+        names = [f"enclosures.{item['kind']}" for item in absent]
+        if final:
+            titles = ", ".join(STATUTORY_FORMS[item["kind"]] for item in absent)
+            raise ValidationFailed(
+                f"The {kind.label.lower()} cannot be final: it is issued with the prescribed "
+                f"forms, and no admin has uploaded the official {titles} yet "
+                "(Admin → Statutory forms).",
+                fields={"missing_fields": [*missing, *names]},
+            )
+        missing.extend(names)
     if claim.interest_error and spec.states_interest:
         if final:
             raise ValidationFailed(
@@ -269,6 +289,8 @@ def convert_all(
 
 def store(actor: Actor, prepared: Prepared, pdf: bytes, *, note: str | None = None) -> Document:
     """Save one converted document as the newest version and supersede the older ones."""
+    # A letter is issued with its statutory forms: their pages follow the letter's own.
+    pdf = statutory.annexed(pdf, prepared.context.get("enclosures") or [])
     store_ = file_store()
     docx_sha, _ = store_.put(prepared.docx)
     pdf_sha, _ = store_.put(pdf)

@@ -23,6 +23,8 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.audit.models import AuditEntry
 from portal.cases.services import open_case
+from portal.documents.manifest import STATUTORY_FORMS
+from portal.documents.statutory import upload_form
 from portal.evidence.jobs import render_evidence
 from portal.evidence.models import Evidence
 from portal.extensions import db
@@ -31,6 +33,7 @@ from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdictio
 from ..conftest import login
 from ..factories import ACTOR, World, make_debtor, make_invoice, ready_for_prosecution
 from ..ui.conftest import text
+from ..ui.test_statutory_forms import form_pdf
 from .test_documents_api import auth, text_of
 
 
@@ -187,6 +190,9 @@ def test_pap_debt_letter_greets_by_title_and_surname_and_states_the_agreement(
         db.session.flush()
         lawyer = db.session.get(User, world.lawyer)
         lawyer.firm_address = "1 Chancery Lane\nLondon WC2A 1LS"
+        # The prescribed forms the letter is issued with (see tests/ui/test_statutory_forms.py).
+        for kind in STATUTORY_FORMS:
+            upload_form(ACTOR, kind, form_pdf(kind), f"{kind}.pdf", "test edition")
         case_id = open_case(
             ACTOR,
             debtor=person,
