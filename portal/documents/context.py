@@ -97,6 +97,8 @@ EVIDENCE_KINDS = {
     "other": ("Other document", "其他材料", "", ""),
 }
 DEFAULT_SOURCE = {"en": "Claimant's records", "zh": "原告提供"}
+#: English documents write amounts with the currency's sign; a currency without one keeps its code.
+CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 #: An evidence list's original/copy column (原件/复印件): "original" only when the record says
 #: the creditor holds it; otherwise what the portal holds, a copy.
 ORIGINAL = {
@@ -256,6 +258,9 @@ class DocumentFacts:
     #: Values typed in at generation (``court.name``, ``court.address``, ``claim.facts``).
     inputs: dict[str, str] = field(default_factory=dict)
     agreement: Agreement = field(default_factory=Agreement)
+    #: What the record proves of receipt: ``goods_signed_for``, ``invoices_received``,
+    #: ``objected`` (``facts.receipt_of``); a pleading asserts receipt only when it is proven.
+    received: dict[str, bool] = field(default_factory=dict)
 
 
 #: Illinois S. Ct. Rule 222(a): the limited-damages procedure covers claims up to $50,000.
@@ -333,6 +338,11 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
             "phone": _text(lawyer.phone) if lawyer else None,
             "attorney_code": _text(lawyer.attorney_code) if lawyer else None,
         },
+        "record": {
+            "goods_signed_for": bool(facts.received.get("goods_signed_for")),
+            "invoices_received": bool(facts.received.get("invoices_received")),
+            "objected": bool(facts.received.get("objected")),
+        },
         "agreement": {
             "form": facts.agreement.form,
             "date": day(facts.agreement.date),
@@ -341,6 +351,8 @@ def build_context(facts: DocumentFacts) -> dict[str, Any]:
         },
         "sender": {"name": facts.sender_name, "email": _text(facts.sender_email)},
         "currency": facts.currency,
+        # One way of writing money in a document: £1,234.50 / $1,234.50, never "GBP" beside "£".
+        "symbol": CURRENCY_SYMBOLS.get(facts.currency, f"{facts.currency} "),
         "currency_name": CURRENCY_NAMES[lang].get(facts.currency, facts.currency),
         "contract": {
             "references": ", ".join(contracts) if contracts else None,

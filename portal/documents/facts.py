@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,61 @@ def _fact(name: str, value: Any, source: str, source_id: int | None) -> dict[str
     return {"name": name, "value": value, "source": {"type": source, "id": source_id}}
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What the record proves of the debtor's receipt of the goods and invoices.
+
+    A pleading may say the debtor signed for the goods only when a delivery note signed for the
+    debtor covers every claimed invoice; that it received the invoices only when a proof of
+    invoice delivery (or a balance it confirmed) covers each; that it never objected only when
+    no dispute was ever recorded.
+    """
+
+    goods_signed_for: bool
+    invoices_received: bool
+    objected: bool
+    goods_evidence: tuple[int, ...] = ()
+    invoice_evidence: tuple[int, ...] = ()
+    dispute_events: tuple[int, ...] = ()
+
+
+#: Evidence by which the debtor confirmed it had the invoices.
+_INVOICE_RECEIPT = frozenset({"invoice_delivery_proof", "reconciliation_confirmation"})
+
+
+def receipt_of(claim: CaseClaim, evidence: list[Evidence]) -> Receipt:
+    """:class:`Receipt` for the claimed invoices from the case's evidence and events."""
+    claimed = {item.invoice.id for item in claim.claimed}
+    signed: dict[int, set[int]] = {}
+    received: dict[int, set[int]] = {}
+    for item in evidence:
+        covered = {invoice.id for invoice in item.invoices} & claimed
+        if item.kind.value == "delivery_note" and item.signed_by_debtor:
+            for invoice_id in covered:
+                signed.setdefault(invoice_id, set()).add(item.id)
+        elif item.kind.value in _INVOICE_RECEIPT:
+            for invoice_id in covered:
+                received.setdefault(invoice_id, set()).add(item.id)
+    disputes = tuple(event.id for event in claim.events if event.type.value == "dispute")
+    return Receipt(
+        goods_signed_for=bool(claimed) and claimed <= set(signed),
+        invoices_received=bool(claimed) and claimed <= set(received),
+        objected=bool(disputes) or any(item.disputed for item in claim.claimed),
+        goods_evidence=tuple(sorted(set().union(*signed.values()))) if signed else (),
+        invoice_evidence=tuple(sorted(set().union(*received.values()))) if received else (),
+        dispute_events=disputes,
+    )
+
+
+def receipt_flags(receipt: Receipt) -> dict[str, bool]:
+    """The receipt as the templates read it (``record.goods_signed_for`` …)."""
+    return {
+        "goods_signed_for": receipt.goods_signed_for,
+        "invoices_received": receipt.invoices_received,
+        "objected": receipt.objected,
+    }
+
+
 def asserted_facts(
     case: Case,
     claim: CaseClaim,
@@ -72,6 +128,16 @@ def asserted_facts(
             )
         )
     facts.append(_fact("outstanding", f"{currency} {_cents(claim.outstanding)}", "case", case.id))
+    if kind in REPEATS_DEMAND:
+        receipt = receipt_of(claim, evidence)
+        if receipt.goods_signed_for:
+            for evidence_id in receipt.goods_evidence:
+                facts.append(_fact("goods signed for", "delivery note", "evidence", evidence_id))
+        if receipt.invoices_received:
+            for evidence_id in receipt.invoice_evidence:
+                facts.append(_fact("invoices received", "proof", "evidence", evidence_id))
+        for event_id in receipt.dispute_events:
+            facts.append(_fact("dispute raised", "recorded", "event", event_id))
     if kind in REPEATS_DEMAND:
         if demand is None:
             facts.append(_fact("demand letter", "none dispatched", "case", case.id))
@@ -353,4 +419,5 @@ def gather(
             for item in evidence
         ),
         inputs=inputs,
+        received=receipt_flags(receipt_of(claim, evidence)),
     )

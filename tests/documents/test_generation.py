@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from portal.audit.services import Actor
 from portal.cases.models import Case
+from portal.documents.manifest import STATUTORY_FORMS
 from portal.documents.models import Document, DocumentKind, DocumentStatus
-from portal.documents.services import convert_all, prepare_document, store
+from portal.documents.services import convert_all, page_count, prepare_document, store
+from portal.documents.statutory import upload_form
 from portal.evidence.jobs import render_evidence
 from portal.evidence.models import Evidence
 from portal.extensions import db
@@ -27,6 +29,7 @@ from portal.seed import seed_demo
 from portal.storage import file_store
 
 from ..factories import ready_for_prosecution
+from ..ui.test_statutory_forms import form_pdf
 
 ON = dt.date(2026, 11, 23)
 COURTS = {
@@ -81,6 +84,10 @@ def test_every_kind_renders_final_for_a_demo_case_of_each_jurisdiction(demo):
         # cn, ew (company and individual: the PAP-Debt variant), us
         assert {key[0] for key in chosen} == {"cn", "ew", "us"}
         assert ("ew", "individual") in chosen
+        # The PAP-Debt letter is issued with the prescribed forms an admin uploads (stand-ins
+        # here; tests/ui/test_statutory_forms.py checks the mechanism).
+        for kind in STATUTORY_FORMS:
+            upload_form(Actor.cli(), kind, form_pdf(kind), f"{kind}.pdf", "test edition")
         prepared = []
         for (jurisdiction, _debtor_kind), case in sorted(chosen.items()):
             # A final claim and evidence list need a case that could enter prosecution, and
@@ -127,16 +134,25 @@ def test_every_kind_renders_final_for_a_demo_case_of_each_jurisdiction(demo):
             assert context["totals"]["total_due"] in text, (where, context["totals"]["total_due"])
             assert re.sub(r"\s+", "", context["deadline"]["date"]) in text, where
             assert "[missing:" not in text, where
+            if item.spec.manifest.language == "en":
+                # Money is written one way: £3,500.00 / $3,500.00, never "GBP 3,500.00" as well.
+                symbol = context["symbol"]
+                assert re.search(re.escape(symbol) + r"\d", text), where
+                assert not re.search(r"(GBP|USD|EUR)\d", text), where
             # Fonts embedded (Chinese included): nothing left to the reader's machine.
             assert all(row[-5] == "yes" for row in pdf_fonts(pdf)), where
-            # Every page says which it is and of how many ("第 X 页 共 Y 页" in Chinese).
-            for number in range(1, document.pages + 1):
+            # Every page says which it is and of how many ("第 X 页 共 Y 页" in Chinese). The
+            # prescribed forms a PAP-Debt letter is issued with follow its own pages, with theirs.
+            own = page_count(pdf)
+            annexed = 3 if item.spec.manifest.enclosures else 0  # one page per stand-in form
+            assert document.pages == own + annexed, where
+            for number in range(1, own + 1):
                 footer = page_footer(pdf, number)
                 if item.spec.manifest.language == "zh":
-                    wanted = f"第{number}页共{document.pages}页"
+                    wanted = f"第{number}页共{own}页"
                     assert footer.replace(" ", "") == wanted, (where, footer)
                 else:
-                    assert footer == f"Page {number} of {document.pages}", (where, footer)
+                    assert footer == f"Page {number} of {own}", (where, footer)
         ew_individual = chosen[("ew", "individual")]
         letter = next(
             item
