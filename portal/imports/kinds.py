@@ -15,7 +15,7 @@ from sqlalchemy import Row, func, select
 from ..extensions import db
 from ..ledger.models import CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction, Payment
 from ..ledger.schemas import DebtorIn, InvoiceIn, PaymentIn
-from ..ledger.upserts import DEBTOR_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS
+from ..ledger.upserts import DEBTOR_DETAILS, DEBTOR_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS
 from .report import RowError
 
 T = TypeVar("T")
@@ -84,6 +84,11 @@ class _Debtors(_Kind):
         if not row.ok:
             return None
         values = {name: row.data.get(name) or None for name in DEBTOR_FIELDS}
+        # A file without a details column (legal representative, title, surname) leaves them.
+        known = self.existing.get(row.external_id)
+        for name in DEBTOR_DETAILS:
+            if name not in row.data and known is not None:
+                values[name] = getattr(known, name)
         values["kind"] = DebtorKind(values["kind"])
         values["jurisdiction"] = Jurisdiction(values["jurisdiction"])
         return values

@@ -83,17 +83,17 @@ class DebtorIn(Schema):
         required=True, validate=validate.OneOf([j.value for j in Jurisdiction])
     )
     legal_representative = fields.String(
-        load_default=None,
+        allow_none=True,
         validate=validate.Length(max=200),
         metadata={"description": "a company's legal representative (PRC 法定代表人)"},
     )
     title = fields.String(
-        load_default=None,
+        allow_none=True,
         validate=validate.Length(max=20),
         metadata={"description": "an individual's title for the salutation: Mr, Ms, Dr"},
     )
     surname = fields.String(
-        load_default=None,
+        allow_none=True,
         validate=validate.Length(max=100),
         metadata={"description": "an individual's surname for the salutation"},
     )

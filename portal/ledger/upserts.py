@@ -18,6 +18,8 @@ from ..extensions import db
 from .allocation import reallocate
 from .models import CreditNote, CreditorEntity, Debtor, DebtorKind, Invoice, Jurisdiction, Payment
 
+#: Details a file or request may leave out: a debtor keeps what it has unless they are given.
+DEBTOR_DETAILS = ("legal_representative", "title", "surname")
 DEBTOR_FIELDS = (
     "name",
     "kind",
@@ -150,7 +152,13 @@ def upsert_debtor(actor: Actor, external_id: str, data: Mapping[str, Any]) -> tu
     values = {name: data.get(name) or None for name in DEBTOR_FIELDS}
     values["kind"] = DebtorKind(values["kind"])
     values["jurisdiction"] = Jurisdiction(values["jurisdiction"])
-    debtor, created, _changed = _apply(actor, Debtor, "debtor", external_id, values, DEBTOR_FIELDS)
+    existing = db.session.scalar(select(Debtor).where(Debtor.external_id == external_id.strip()))
+    for name in DEBTOR_DETAILS:
+        if name not in data and existing is not None:
+            values[name] = getattr(existing, name)
+    debtor, created, _changed = _apply(
+        actor, Debtor, "debtor", external_id, values, DEBTOR_FIELDS, existing
+    )
     return debtor, created
 
 

@@ -164,3 +164,41 @@ def test_the_session_is_clean_after_a_refused_import(app, client, bearer, tmp_pa
     assert state(app) == before
     assert post(client, headers, good).json["created"] == 1
     assert state(app)["invoices"] == before["invoices"] + 1
+
+
+def test_debtor_details_are_kept_unless_the_file_has_their_column(app, client, bearer):
+    """A 法定代表人 or an individual's title and surname, once imported, survive an ERP file
+    that has no such column; a file with the column sets (or clears) them."""
+    headers = bearer("finance")
+    base = "external_id,name,kind,registration_id,address,email,phone,jurisdiction"
+    row = "CN-X,杭州明远机电设备有限公司,company,91330106MA2H2B8K1X,杭州市,,,cn"
+    with_rep = f"{base},legal_representative\n{row},周明远\n".encode()
+    assert post(client, headers, with_rep, kind="debtors", filename="d.csv").status_code == 200
+    without = f"{base}\n{row}\n".encode()
+    again = post(client, headers, without, kind="debtors", filename="d.csv")
+    assert again.status_code == 200 and again.json["updated"] == 0
+    got = client.get("/api/v1/debtors/CN-X", headers=headers).get_json()
+    assert got["legal_representative"] == "周明远"
+    # The API's PUT works the same way: a body without the field keeps it.
+    put = client.put(
+        "/api/v1/debtors/CN-X",
+        json={"name": "杭州明远机电设备有限公司", "kind": "company", "jurisdiction": "cn"},
+        headers=headers,
+    )
+    assert put.status_code == 200, put.get_json()
+    got = client.get("/api/v1/debtors/CN-X", headers=headers).get_json()
+    assert got["legal_representative"] == "周明远"
+    # An empty cell says nothing either; an explicit null through the API clears the field.
+    blank = f"{base},legal_representative\n{row},\n".encode()
+    assert post(client, headers, blank, kind="debtors", filename="d.csv").status_code == 200
+    got = client.get("/api/v1/debtors/CN-X", headers=headers).get_json()
+    assert got["legal_representative"] == "周明远"
+    put = client.put(
+        "/api/v1/debtors/CN-X",
+        json={"name": "杭州明远机电设备有限公司", "kind": "company", "jurisdiction": "cn",
+              "legal_representative": None},
+        headers=headers,
+    )  # fmt: skip
+    assert put.status_code == 200
+    got = client.get("/api/v1/debtors/CN-X", headers=headers).get_json()
+    assert got["legal_representative"] is None
