@@ -128,6 +128,14 @@ def asserted_facts(
             )
         )
     facts.append(_fact("outstanding", f"{currency} {_cents(claim.outstanding)}", "case", case.id))
+    if case.agreement_form:
+        when = case.agreement_date.isoformat() if case.agreement_date else "undated"
+        parties = case.agreement_parties or "parties not recorded"
+        facts.append(
+            _fact("agreement", f"{case.agreement_form}, {when}, {parties}", "case", case.id)
+        )
+    if case.fees_clause:
+        facts.append(_fact("lawyer's fees recoverable", "under the contract", "case", case.id))
     if kind in REPEATS_DEMAND:
         receipt = receipt_of(claim, evidence)
         if receipt.goods_signed_for:

@@ -235,6 +235,13 @@ def test_pap_debt_letter_greets_by_title_and_surname_and_states_the_agreement(
         "Trading Ltd and Thomas Whitfield." in letter
     )
     assert "You may ask us for a copy of the written agreement" in letter
+    made = generate(client, app, case_id, "demand_letter", "draft").get_json()
+    body = client.get(f"/api/v1/documents/{made['id']}", headers=auth(app, "legal")).get_json()
+    assert {
+        "name": "agreement",
+        "value": "written, 2024-11-01, Creditor Trading Ltd and Thomas Whitfield",
+        "source": {"type": "case", "id": case_id},
+    } in body["facts"]
     with app.app_context():
         entry = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "case.agreement")
