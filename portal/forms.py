@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask_wtf import FlaskForm
 
 from .domain import DomainError
+from .extensions import db
 
 
 def populate_errors(
@@ -22,3 +24,21 @@ def populate_errors(
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+def submit(form: FlaskForm, change: Callable[[], Any]) -> bool:
+    """Run a page's ``change`` for a valid posted ``form`` and commit it; ``True`` when saved.
+
+    A service's refusal (``DomainError``) is rolled back and put on the form's fields, so the
+    page re-renders with it (422) and nothing half-done is kept.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        populate_errors(form, error)
+        return False
+    db.session.commit()
+    return True

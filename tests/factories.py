@@ -140,6 +140,24 @@ def make_debtor(external_id: str = "D-1", jurisdiction: str = "ew") -> Debtor:
     return debtor
 
 
+def make_individual(
+    external_id: str, title: str | None = "Mr", surname: str | None = "Whitfield"
+) -> Debtor:
+    """A sole trader in England (a PAP-Debt letter's addressee), with title and surname."""
+    debtor = Debtor(
+        external_id=external_id,
+        name="Thomas Whitfield t/a Whitfield Joinery",
+        kind=DebtorKind.INDIVIDUAL,
+        address="3 Orchard Close, Ledbury HR8 2AB",
+        jurisdiction=Jurisdiction.EW,
+        title=title,
+        surname=surname,
+    )
+    db.session.add(debtor)
+    db.session.flush()
+    return debtor
+
+
 @dataclass
 class World:
     """Ids of a small, complete set of objects (ids survive the app context)."""

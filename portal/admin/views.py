@@ -19,7 +19,7 @@ from ..documents.manifest import STATUTORY_FORMS
 from ..documents.models import StatutoryForm
 from ..domain import DomainError
 from ..extensions import db
-from ..forms import populate_errors
+from ..forms import populate_errors, submit
 from ..jurisdictions import RATE_KINDS
 from ..jurisdictions.interest import pct
 from ..ledger import rates as rate_service
@@ -156,18 +156,14 @@ def firms(form: LetterFormatForm | None = None, status: int = 200):
 def save_letter_format():
     """Set the format of a firm's letter numbers ({year}, {seq})."""
     form = LetterFormatForm()
-    if form.validate_on_submit():
-        try:
-            letter_register.set_letter_format(
-                current_actor(), form.name.data, form.letter_format.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            populate_errors(form, error)
-        else:
-            db.session.commit()
-            flash(f"{form.name.data}: letter numbers now read like the next one below.", "success")
-            return redirect(url_for("admin.firms"), 303)
+    if submit(
+        form,
+        lambda: letter_register.set_letter_format(
+            current_actor(), form.name.data, form.letter_format.data
+        ),
+    ):
+        flash(f"{form.name.data}: letter numbers now read like the next one below.", "success")
+        return redirect(url_for("admin.firms"), 303)
     return firms(form, 422)
 
 
@@ -195,27 +191,23 @@ def statutory_forms(form: StatutoryFormUpload | None = None, status: int = 200):
 def upload_statutory_form():
     """Upload the official PDF of a form as its next version."""
     form = StatutoryFormUpload()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            saved = statutory.upload_form(
-                current_actor(),
-                form.kind.data,
-                upload.read(statutory.MAX_BYTES + 1),
-                upload.filename,
-                form.edition.data,
+    saved: list[StatutoryForm] = []
+
+    def upload() -> None:
+        data = form.file.data.read(statutory.MAX_BYTES + 1)
+        saved.append(
+            statutory.upload_form(
+                current_actor(), form.kind.data, data, form.file.data.filename, form.edition.data
             )
-        except DomainError as error:
-            db.session.rollback()
-            populate_errors(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"{STATUTORY_FORMS[saved.kind]} version {saved.version} saved: letters made from "
-                "now on are issued with it.",
-                "success",
-            )
-            return redirect(url_for("admin.statutory_forms"), 303)
+        )
+
+    if submit(form, upload):
+        flash(
+            f"{STATUTORY_FORMS[saved[0].kind]} version {saved[0].version} saved: letters made "
+            "from now on are issued with it.",
+            "success",
+        )
+        return redirect(url_for("admin.statutory_forms"), 303)
     return statutory_forms(form, 422)
 
 
@@ -330,21 +322,15 @@ def save_rate():
 def confirm_rates():
     """Confirm a kind complete through a day (after checking its publication for changes)."""
     form = RateConfirmForm()
-    if form.validate_on_submit():
-        try:
-            rate_service.confirm(
-                current_actor(), form.kind.data, form.confirmed_through.data, form.source.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            populate_errors(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"{form.kind.data} confirmed through {form.confirmed_through.data.isoformat()}.",
-                "success",
-            )
-            return redirect(url_for("admin.rates", kind=form.kind.data), 303)
+    if submit(
+        form,
+        lambda: rate_service.confirm(
+            current_actor(), form.kind.data, form.confirmed_through.data, form.source.data
+        ),
+    ):
+        when = form.confirmed_through.data.isoformat()
+        flash(f"{form.kind.data} confirmed through {when}.", "success")
+        return redirect(url_for("admin.rates", kind=form.kind.data), 303)
     return _render_rates(RateForm(formdata=None), 422, confirm=form)
 
 

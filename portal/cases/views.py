@@ -24,7 +24,7 @@ from ..evidence.forms import upload_form as evidence_upload_form
 from ..evidence.models import Evidence
 from ..evidence.services import limits as evidence_limits
 from ..extensions import db
-from ..forms import populate_errors
+from ..forms import populate_errors, submit
 from ..jurisdictions.interest import pct
 from ..ledger.models import Debtor, Jurisdiction
 from ..ledger.views import money_filter
@@ -433,19 +433,9 @@ def set_agreement(case_id: int):
     """The agreement the debt arises under, as the letters and pleadings state it."""
     case = policy.get_case_or_404(current_user, case_id, for_edit=True)
     form = AgreementForm()
-    if form.validate_on_submit():
-        try:
-            changed = services.set_agreement(current_actor(), case, form.data)
-        except DomainError as error:
-            db.session.rollback()
-            populate_errors(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"{case.reference}: agreement {'saved' if changed else 'unchanged'}.",
-                "success" if changed else "info",
-            )
-            return _back(case_id)
+    if submit(form, lambda: services.set_agreement(current_actor(), case, form.data)):
+        flash(f"{case.reference}: agreement saved.", "success")
+        return _back(case_id)
     return render_case(case, 422, agreement_form=form)
 
 

@@ -28,10 +28,17 @@ from portal.documents.statutory import upload_form
 from portal.evidence.jobs import render_evidence
 from portal.evidence.models import Evidence
 from portal.extensions import db
-from portal.ledger.models import CreditorEntity, Debtor, DebtorKind, Jurisdiction
+from portal.ledger.models import CreditorEntity, Debtor
 
 from ..conftest import login
-from ..factories import ACTOR, World, make_debtor, make_invoice, ready_for_prosecution
+from ..factories import (
+    ACTOR,
+    World,
+    make_debtor,
+    make_individual,
+    make_invoice,
+    ready_for_prosecution,
+)
 from ..ui.conftest import text
 from ..ui.test_statutory_forms import form_pdf
 from .test_documents_api import auth, text_of
@@ -179,15 +186,7 @@ def test_pap_debt_letter_greets_by_title_and_surname_and_states_the_agreement(
     app, client, as_role, world: World
 ):
     with app.app_context():
-        person = Debtor(
-            external_id="EW-P",
-            name="Thomas Whitfield t/a Whitfield Joinery",
-            kind=DebtorKind.INDIVIDUAL,
-            address="3 Orchard Close, Ledbury HR8 2AB",
-            jurisdiction=Jurisdiction.EW,
-        )
-        db.session.add(person)
-        db.session.flush()
+        person = make_individual("EW-P", title=None, surname=None)
         lawyer = db.session.get(User, world.lawyer)
         lawyer.firm_address = "1 Chancery Lane\nLondon WC2A 1LS"
         # The prescribed forms the letter is issued with (see tests/ui/test_statutory_forms.py).

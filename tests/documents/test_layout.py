@@ -25,9 +25,8 @@ from portal.cases.services import open_case, set_agreement
 from portal.documents.models import DocumentKind
 from portal.documents.services import convert_all, prepare_document
 from portal.extensions import db
-from portal.ledger.models import Debtor, DebtorKind, Jurisdiction
 
-from ..factories import ACTOR, World, make_debtor, make_invoice
+from ..factories import ACTOR, World, make_debtor, make_individual, make_invoice
 
 SIZES = (1, 8, 30)
 CURRENCY = {"ew": "GBP", "cn": "CNY", "us": "USD"}
@@ -79,17 +78,7 @@ def rendered(app, world: World) -> list[tuple[str, int, str, bytes, bytes]]:
                 debtor = make_debtor(f"L-{jurisdiction}-{size}", jurisdiction)
                 cases = [(debtor, DocumentKind)]
                 if jurisdiction == "ew":
-                    person = Debtor(
-                        external_id=f"L-person-{size}",
-                        name="Thomas Whitfield t/a Whitfield Joinery",
-                        kind=DebtorKind.INDIVIDUAL,
-                        address="3 Orchard Close, Ledbury HR8 2AB",
-                        jurisdiction=Jurisdiction.EW,
-                        title="Mr",
-                        surname="Whitfield",
-                    )
-                    db.session.add(person)
-                    db.session.flush()
+                    person = make_individual(f"L-person-{size}")
                     cases.append((person, [DocumentKind.DEMAND_LETTER]))
                 for who, kinds in cases:
                     invoices = [

@@ -20,11 +20,10 @@ from portal.accounts.models import User
 from portal.audit.models import AuditEntry
 from portal.cases.services import open_case, set_agreement
 from portal.extensions import db
-from portal.ledger.models import Debtor, DebtorKind, Jurisdiction
 from portal.storage import file_store
 
 from ..documents.test_documents_api import auth
-from ..factories import ACTOR, World, make_invoice
+from ..factories import ACTOR, World, make_individual, make_invoice
 from .conftest import text
 
 EDITION = "PAP-Debt Annex 1, GOV.UK, version in force from 1 October 2017"
@@ -57,17 +56,7 @@ def upload(admin, kind: str, data: bytes, name: str = "form.pdf", edition: str =
 
 def individual_case(app, world: World) -> int:
     with app.app_context():
-        person = Debtor(
-            external_id="EW-P",
-            name="Thomas Whitfield t/a Whitfield Joinery",
-            kind=DebtorKind.INDIVIDUAL,
-            address="3 Orchard Close, Ledbury HR8 2AB",
-            jurisdiction=Jurisdiction.EW,
-            title="Mr",
-            surname="Whitfield",
-        )
-        db.session.add(person)
-        db.session.flush()
+        person = make_individual("EW-P")
         lawyer = db.session.get(User, world.lawyer)
         lawyer.firm_address = "1 Chancery Lane\nLondon WC2A 1LS"
         case = open_case(
