@@ -260,7 +260,7 @@ def _render_rates(form: RateForm, status: int = 200, confirm: RateConfirmForm | 
         for key, label in sorted(RATE_KINDS.items())
     ]
     if confirm is None:
-        confirm = RateConfirmForm(formdata=None, confirmed_through=today)
+        confirm = RateConfirmForm(formdata=None, prefix="confirm", confirmed_through=today)
         if kind:
             confirm.kind.data = kind
     return render_template(
@@ -321,7 +321,7 @@ def save_rate():
 @permission_required(Permission.MANAGE_CREDITORS)
 def confirm_rates():
     """Confirm a kind complete through a day (after checking its publication for changes)."""
-    form = RateConfirmForm()
+    form = RateConfirmForm(prefix="confirm")
     if submit(
         form,
         lambda: rate_service.confirm(

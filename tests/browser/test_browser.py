@@ -655,3 +655,48 @@ def test_counsel_signs_a_filing_bundle_on_its_page(
     page.screenshot(path=str(tmp_path / "bundle-signed.png"), full_page=True)
     signed = page.request.get(f"/bundles/{bundle_id}/volumes/1?download=1")
     assert signed.status == 200 and b"/ByteRange" in signed.body()
+
+
+def test_admin_uploads_a_statutory_form_and_confirms_rates_legal_records_the_agreement(
+    visit: Visit, app: Flask, world: World, tmp_path: Path
+):
+    """What the documents state, kept where it belongs, through the real forms (CSRF on)."""
+    from reportlab.pdfgen import canvas
+
+    form = tmp_path / "reply-form.pdf"
+    drawing = canvas.Canvas(str(form))
+    drawing.drawString(72, 720, "Reply Form")
+    drawing.save()
+    page = visit.page
+    sign_in(visit, World.EMAILS["admin"])
+
+    page.goto("/admin/forms")
+    card = page.locator('[data-form-kind="pap_debt_reply_form"]')
+    expect(card).to_contain_text("not uploaded")
+    page.get_by_label("Form").select_option("pap_debt_reply_form")
+    page.get_by_label("Publication").fill("PAP-Debt Annex 1, GOV.UK, 1 October 2017")
+    page.get_by_label("Official PDF").set_input_files(str(form))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".alert-success")).to_contain_text("Reply Form version 1 saved")
+    expect(card).to_contain_text("version 1")
+
+    page.goto("/admin/rates")
+    confirm = page.locator("#confirm-form")
+    confirm.get_by_label("Kind").select_option("boe_base")
+    confirm.get_by_label("What you checked").fill("Bank of England, Bank Rate page")
+    confirm.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".alert-success")).to_contain_text("boe_base confirmed through")
+
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    sign_in(visit, World.EMAILS["legal"])
+    page.goto(f"/cases/{world.assigned_case}")
+    agreement = page.locator("#agreement")
+    agreement.get_by_label("Form").select_option("written")
+    agreement.get_by_label("Date made").fill("2024-11-01")
+    agreement.get_by_label("Parties").fill("Creditor Trading Ltd and Debtor D-1 Ltd")
+    agreement.get_by_label("The contract lets the creditor recover its lawyer's fees").check()
+    agreement.get_by_role("button", name="Save").click()
+    expect(page.locator(".alert-success")).to_contain_text("agreement saved")
+    expect(page.locator("#agreement")).to_contain_text("recoverable under the contract")
+    expect(page.locator("#agreement")).to_contain_text("Creditor Trading Ltd and Debtor D-1 Ltd")

@@ -102,13 +102,21 @@ def test_a_figure_past_the_confirmation_is_a_draft_naming_the_rate_until_an_admi
     future = (TODAY + dt.timedelta(days=1)).isoformat()
     refused = admin.post(
         "/admin/rates/confirm",
-        data={"kind": "boe_base", "confirmed_through": future, "source": "BoE Bank Rate page"},
+        data={
+            "confirm-kind": "boe_base",
+            "confirm-confirmed_through": future,
+            "confirm-source": "BoE Bank Rate page",
+        },
     )
     assert refused.status_code == 422
     assert f"{future} is in the future: confirm through today at the latest." in text(refused)
     done = admin.post(
         "/admin/rates/confirm",
-        data={"kind": "boe_base", "confirmed_through": TODAY.isoformat(), "source": "BoE page"},
+        data={
+            "confirm-kind": "boe_base",
+            "confirm-confirmed_through": TODAY.isoformat(),
+            "confirm-source": "BoE page",
+        },
     )
     assert done.status_code == 303
     with app.app_context():
