@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
@@ -10,7 +12,13 @@ from ..accounts.models import Role, User
 from ..audit.services import Actor, record
 from ..domain import Conflict, ValidationFailed
 from ..extensions import db
-from ..signing import certificate_identity, load_pem_or_der_certificate, load_pkcs12
+from ..signing import (
+    certificate_identity,
+    check_trusted_chain,
+    load_pem_or_der_certificate,
+    load_pkcs12,
+    open_pkcs12,
+)
 from .models import SigningCertificate, TrustedRoot
 
 
@@ -34,7 +42,8 @@ def register_certificate(
 
     :raises ValidationFailed: the user is not a lawyer, or no passphrase.
     :raises CertificateRejected: not PKCS#12, wrong passphrase, no key, expired, or a key usage
-        that does not allow signing.
+        that does not allow signing; ``CertificateUntrusted`` when its chain does not lead to a
+        trusted root (or is not valid now).
     """
     if user.role is not Role.LAWYER:
         raise ValidationFailed("Only external lawyers sign documents.")
@@ -44,6 +53,8 @@ def register_certificate(
             fields={"passphrase": ["Required to check the file."]},
         )
     identity = load_pkcs12(data, passphrase)
+    _key, cert, chain = open_pkcs12(data, passphrase)
+    check_trusted_chain(cert, chain, trust_roots(), datetime.now(UTC))
     retired = []
     for earlier in db.session.scalars(
         select(SigningCertificate).where(

@@ -28,7 +28,15 @@ from ..documents.models import Document, DocumentStatus
 from ..domain import Conflict, DomainError, NotFound, ValidationFailed
 from ..extensions import db
 from ..security import Permission, has_permission
-from ..signing import CertificateRejected, Stamp, sign_pdf, verify_pdf
+from ..signing import (
+    CertificateRejected,
+    CertificateUntrusted,
+    Stamp,
+    check_trusted_chain,
+    open_pkcs12,
+    sign_pdf,
+    verify_pdf,
+)
 from ..storage import file_store, register_references
 from .certificates import active_certificate, trust_roots
 from .inbox import notify
@@ -272,7 +280,8 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
     :raises WrongPassword: the re-entered password is wrong.
     :raises ProsecutionBlocked: a court filing while a prosecution blocker stands that its
         override does not cover (checked again: time passes and the record changes).
-    :raises Conflict: not in review, or the lawyer has no usable certificate.
+    :raises Conflict: not in review, or the lawyer has no usable certificate (none, expired,
+        or no longer chaining to a trusted root).
     :raises CertificateRejected: the passphrase does not open the certificate.
     """
     what = subject(item)
@@ -290,6 +299,7 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
             "The certificate's passphrase is needed to sign.",
             fields={PASSPHRASE_FIELD: ["Enter the passphrase of your certificate."]},
         )
+    _check_still_trusted(certificate.p12, decision.passphrase)
     statement = approval_statement(item, lawyer)
     reviewed_sha = what.reviewed_sha256
     _transition(
@@ -356,6 +366,31 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
     return approval
 
 
+def _on_passphrase_field(error: CertificateRejected) -> CertificateRejected:
+    """The request names the passphrase ``p12_passphrase``: say so on that field."""
+    fields = dict(error.fields)
+    if "passphrase" in fields:
+        fields[PASSPHRASE_FIELD] = fields.pop("passphrase")
+    return CertificateRejected(error.message, fields=fields)
+
+
+def _check_still_trusted(p12: bytes, passphrase: str) -> None:
+    """Trust can change after registration (a root removed, the certificate expired): check
+    the chain again before anything is approved or written.
+
+    :raises CertificateRejected: the passphrase does not open the file (422).
+    :raises Conflict: the certificate no longer leads to a trusted root, or is not valid (409).
+    """
+    try:
+        _key, cert, chain = open_pkcs12(p12, passphrase)
+    except CertificateRejected as error:
+        raise _on_passphrase_field(error) from error
+    try:
+        check_trusted_chain(cert, chain, trust_roots(), utcnow())
+    except CertificateUntrusted as error:
+        raise Conflict(f"Nothing was signed: {error.message}") from error
+
+
 def _sign(reviewed: bytes, p12: bytes, passphrase: str, stamp: Stamp) -> bytes:
     """``reviewed`` signed and checked (intact, whole file covered) before anything is kept."""
     try:
@@ -367,13 +402,7 @@ def _sign(reviewed: bytes, p12: bytes, passphrase: str, stamp: Stamp) -> bytes:
             tsa_url=current_app.config.get("TSA_URL") or None,
         )
     except CertificateRejected as error:
-        # The request names the passphrase ``p12_passphrase``; say so on that field.
-        fields = (
-            {PASSPHRASE_FIELD: error.fields.pop("passphrase")}
-            if "passphrase" in error.fields
-            else {}
-        )
-        raise CertificateRejected(error.message, fields={**error.fields, **fields}) from error
+        raise _on_passphrase_field(error) from error
     reports = verify_pdf(signed, trust_roots())
     if not reports or not all(report.intact and report.covers_whole_file for report in reports):
         raise Conflict("The signed PDF did not verify; nothing was signed.")

@@ -7,11 +7,15 @@ only decides whether it may sign and describes who it belongs to. ``make_ca`` an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    ValidationError,
+)
 
 from portal.domain import ValidationFailed
 
@@ -190,6 +203,74 @@ def check_signing_certificate(cert: x509.Certificate, now: datetime) -> None:
             "The certificate's extended key usage does not allow signing documents.",
             "The certificate is not meant for signing documents.",
         )
+
+
+class CertificateUntrusted(CertificateRejected):
+    """The certificate does not chain to a trusted root, or its chain is not valid now."""
+
+    code = "certificate_untrusted"
+
+
+def check_trusted_chain(
+    cert: x509.Certificate,
+    chain: list[x509.Certificate],
+    roots: list[x509.Certificate],
+    now: datetime,
+) -> None:
+    """Check that ``cert`` has a valid path to one of ``roots`` at ``now`` (PKIX, RFC 5280).
+
+    The other certificates of the PKCS#12 file may serve as intermediates; nothing is fetched.
+
+    :raises CertificateUntrusted: no trusted roots, no path to one, or a certificate on the
+        path that is expired, not yet valid or revoked (as far as the context knows).
+    """
+    issuer = cert.issuer.rfc4514_string()
+    if not roots:
+        raise _untrusted(
+            "No certificate authority is trusted yet: an admin must add the CA's root "
+            "certificate (flask --app portal trust add CA.pem) before certificates can be used.",
+            "No trusted root.",
+        )
+    context = ValidationContext(
+        trust_roots=[_asn1(root) for root in roots],
+        other_certs=[_asn1(item) for item in chain],
+        moment=now,
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    validator = CertificateValidator(_asn1(cert), validation_context=context)
+    try:
+        _run(validator.async_validate_path)
+    except RevokedError as exc:
+        raise _untrusted(f"The certificate has been revoked: {exc}", "Revoked.") from exc
+    except (ExpiredError, NotYetValidError) as exc:
+        raise _untrusted(f"The certificate chain is not valid now: {exc}", "Expired.") from exc
+    except PathBuildingError as exc:
+        raise _untrusted(
+            f"The certificate was issued by {issuer}, which does not lead to a certificate "
+            "authority the portal trusts.",
+            "Not issued by a trusted authority.",
+        ) from exc
+    except (PathValidationError, ValidationError) as exc:
+        raise _untrusted(f"The certificate chain does not validate: {exc}", "Untrusted.") from exc
+
+
+def _run(coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run certvalidator's coroutine to the end, also from a thread whose loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _untrusted(message: str, note: str) -> CertificateUntrusted:
+    return CertificateUntrusted(message, fields={"file": [note]})
 
 
 def _email_of(cert: x509.Certificate) -> str | None:

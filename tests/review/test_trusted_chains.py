@@ -1,0 +1,99 @@
+"""Only a certificate that chains to a trusted root registers, and only one that still does signs.
+
+Measured before: a PKCS#12 from a CA the portal does not trust (with another lawyer's name in it)
+registered and signed. Now registration answers 422 naming the reason, and approval checks the
+chain again (trust can change) and answers 409 before anything is approved or written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEntry
+from portal.audit.services import Actor
+from portal.extensions import db
+from portal.review.certificates import add_trusted_root, remove_trusted_root, trusted_roots
+from portal.review.models import Approval, SigningCertificate
+from portal.signing.pki import make_ca, make_signer_p12
+
+from ..documents.test_documents_api import auth, complete_the_lawyer
+from ..factories import PASSWORD, World
+from .flow import PASSPHRASE, register, trusted_pki
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_certificate_from_an_untrusted_ca_is_refused_naming_its_issuer(app, client, world):
+    trusted_pki(app)  # the portal trusts one CA, but not the one below
+    ca_pem, ca_key = make_ca("Mallory's Own CA")
+    p12 = make_signer_p12(
+        ca_pem, ca_key, common_name="Other Lawyer", email=World.EMAILS["other_lawyer"],
+        passphrase=PASSPHRASE,
+    )  # fmt: skip
+    refused = register(client, app, p12)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "certificate_untrusted"
+    assert "issued by CN=Mallory's Own CA" in error["message"]
+    assert "does not lead to a certificate authority the portal trusts" in error["message"]
+    assert count(app, SigningCertificate) == 0
+
+
+def test_an_expired_certificate_is_refused(app, client, world):
+    # A trusted CA that issued a certificate valid for one day, two years ago.
+    ca_pem, ca_key = make_ca("Test Counsel CA (old)", now=datetime.now(UTC) - timedelta(days=800))
+    with app.app_context():
+        add_trusted_root(Actor.cli(), ca_pem)
+        db.session.commit()
+    old = make_signer_p12(
+        ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
+        passphrase=PASSPHRASE, now=datetime.now(UTC) - timedelta(days=730), days=1,
+    )  # fmt: skip
+    refused = register(client, app, old)
+    assert refused.status_code == 422
+    assert "The certificate expired on" in refused.get_json()["error"]["message"]
+    assert count(app, SigningCertificate) == 0
+
+
+def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, client, world):
+    pki = trusted_pki(app)
+    complete_the_lawyer(app)
+    assert register(client, app, pki["p12"]).status_code == 201
+    legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
+    made = client.post(
+        f"/api/v1/cases/{world.assigned_case}/documents",
+        json={"kind": "demand_letter", "mode": "final"},
+        headers=legal,
+    ).get_json()
+    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
+    assert submitted.status_code == 200
+
+    # The admin stops trusting the CA after the certificate was registered.
+    with app.app_context():
+        for root in trusted_roots():
+            remove_trusted_root(Actor.cli(), root)
+        db.session.commit()
+        audits = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    refused = client.post(
+        f"/api/v1/documents/{made['id']}/review",
+        json={"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
+        headers=lawyer,
+    )
+    assert refused.status_code == 409
+    message = refused.get_json()["error"]["message"]
+    assert message.startswith("Nothing was signed: No certificate authority is trusted yet")
+    document = client.get(f"/api/v1/documents/{made['id']}", headers=legal).get_json()
+    assert document["status"] == "in_review" and document["approval"] is None
+    assert count(app, Approval) == 0
+    with app.app_context():
+        # No approval, transition or signature was recorded (a failed re-authentication or
+        # refusal may add its own entry, never an approval).
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.id > audits)).all()
+        assert not [action for action in actions if "approve" in action or "sign" in action]
+    pdf = client.get(f"/api/v1/documents/{made['id']}/pdf", headers=legal)
+    assert pdf.status_code == 200 and b"/ByteRange" not in pdf.data
