@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
 from ..accounts.services import verify_password
+from ..audit.models import AuditEntry
 from ..audit.services import Actor, record
 from ..bundles.models import Bundle
 from ..cases import policy
@@ -66,6 +67,18 @@ class WrongPassword(ValidationFailed):
     """The re-entered password is not the user's."""
 
     code = "reauthentication_failed"
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong passwords or passphrases on approval in the window: wait."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+#: Wrong passwords or passphrases on approval: at most this many per lawyer in the window.
+APPROVAL_ATTEMPTS = 5
+APPROVAL_WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -288,7 +301,12 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
     lawyer = _check_reviewer(actor, what)
     if what.for_court:
         check_gate(what.case, what.name, "signed", what.override)
-    authenticated_at = _reauthenticate(lawyer, decision.password)
+    _check_attempts(lawyer)
+    try:
+        authenticated_at = _reauthenticate(lawyer, decision.password)
+    except WrongPassword:
+        _failed_attempt(actor, lawyer, what, "password")
+        raise
     certificate = active_certificate(lawyer)
     if certificate is None:
         raise Conflict("Register your signing certificate (PKCS#12) before approving.")
@@ -299,7 +317,11 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
             "The certificate's passphrase is needed to sign.",
             fields={PASSPHRASE_FIELD: ["Enter the passphrase of your certificate."]},
         )
-    _check_still_trusted(certificate.p12, decision.passphrase)
+    try:
+        _check_still_trusted(certificate.p12, decision.passphrase)
+    except CertificateRejected:
+        _failed_attempt(actor, lawyer, what, "passphrase")
+        raise
     statement = approval_statement(item, lawyer)
     reviewed_sha = what.reviewed_sha256
     _transition(
@@ -364,6 +386,40 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
             what.page_link,
         )
     return approval
+
+
+def _check_attempts(lawyer: User) -> None:
+    """:raises TooManyAttempts: ``APPROVAL_ATTEMPTS`` failures within ``APPROVAL_WINDOW``."""
+    since = utcnow() - APPROVAL_WINDOW
+    failures = db.session.scalars(
+        select(AuditEntry.occurred_at)
+        .where(
+            AuditEntry.action == "approval.failed",
+            AuditEntry.object_type == "user",
+            AuditEntry.object_id == str(lawyer.id),
+            AuditEntry.occurred_at >= since,
+        )
+        .order_by(AuditEntry.occurred_at)
+    ).all()
+    if len(failures) >= APPROVAL_ATTEMPTS:
+        again = failures[-APPROVAL_ATTEMPTS] + APPROVAL_WINDOW
+        raise TooManyAttempts(
+            f"{len(failures)} wrong passwords or passphrases in the last 15 minutes: approval is "
+            f"paused for your account until {again:%H:%M} UTC."
+        )
+
+
+def _failed_attempt(actor: Actor, lawyer: User, what: Subject, which: str) -> None:
+    """Record a wrong password or passphrase on approval, kept although the request fails."""
+    db.session.rollback()  # nothing of the approval was written before the check
+    record(
+        actor,
+        "approval.failed",
+        "user",
+        lawyer.id,
+        after={"wrong": which, "subject": f"{what.name} v{what.version}"},
+    )
+    db.session.commit()
 
 
 def _on_passphrase_field(error: CertificateRejected) -> CertificateRejected:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEntry
 from portal.audit.services import Actor
 from portal.extensions import db
+from portal.review import services as review_services
 from portal.review.certificates import add_trusted_root, remove_trusted_root, trusted_roots
 from portal.review.models import Approval, SigningCertificate
 from portal.signing.pki import make_ca, make_signer_p12
@@ -97,3 +98,51 @@ def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, 
         assert not [action for action in actions if "approve" in action or "sign" in action]
     pdf = client.get(f"/api/v1/documents/{made['id']}/pdf", headers=legal)
     assert pdf.status_code == 200 and b"/ByteRange" not in pdf.data
+
+
+def test_wrong_passwords_and_passphrases_on_approval_are_audited_and_limited(
+    app, client, world, monkeypatch
+):
+    pki = trusted_pki(app)
+    complete_the_lawyer(app)
+    assert register(client, app, pki["p12"]).status_code == 201
+    legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
+    made = client.post(
+        f"/api/v1/cases/{world.assigned_case}/documents",
+        json={"kind": "demand_letter", "mode": "final"},
+        headers=legal,
+    ).get_json()
+    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
+    assert submitted.status_code == 200
+    url = f"/api/v1/documents/{made['id']}/review"
+
+    def approve(password: str, passphrase: str):
+        return client.post(
+            url,
+            json={"decision": "approve", "password": password, "p12_passphrase": passphrase},
+            headers=lawyer,
+        )
+
+    # Three wrong passwords and two wrong passphrases: five failures, each 422 and audited.
+    for password, passphrase in [("nope", PASSPHRASE)] * 3 + [(PASSWORD, "nope")] * 2:
+        assert approve(password, passphrase).status_code == 422
+    with app.app_context():
+        failures = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "approval.failed")
+        ).all()
+        assert [entry.changes["after"]["wrong"] for entry in failures] == [
+            "password", "password", "password", "passphrase", "passphrase",
+        ]  # fmt: skip
+    # The sixth attempt is refused before anything is checked, even with the right secrets.
+    paused = approve(PASSWORD, PASSPHRASE)
+    assert paused.status_code == 429
+    assert "approval is paused for your account until" in paused.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/documents/{made['id']}", headers=legal).get_json()["status"] == (
+        "in_review"
+    )
+    # Fifteen minutes later the window has passed and the right secrets sign.
+    later = review_services.utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(review_services, "utcnow", lambda: later)
+    signed = approve(PASSWORD, PASSPHRASE)
+    assert signed.status_code == 200, signed.get_json()
+    assert signed.get_json()["status"] == "signed"
