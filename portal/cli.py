@@ -114,7 +114,9 @@ def disable_user_command(email) -> None:
 
 @audit_cli.command("verify")
 def verify_command() -> None:
-    """Walk the hash chain; report the first broken link and exit 1 if there is one."""
+    """Walk the hash chain and compare its head with the latest checkpoint; exit 1 on a break."""
+    from .audit.checkpoint import check_head, checkpoint_path
+
     count, broken = verify_chain()
     if broken is not None:
         click.echo(
@@ -122,7 +124,25 @@ def verify_command() -> None:
             err=True,
         )
         sys.exit(1)
-    click.echo(f"Audit trail intact: {count} entries, hash chain verified.")
+    truncated = check_head()
+    if truncated is not None:
+        click.echo(f"BROKEN: {truncated}.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Audit trail intact: {count} entries, hash chain verified, head matches the latest "
+        f"checkpoint in {checkpoint_path()} (where one exists)."
+    )
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_command() -> None:
+    """Write a checkpoint of the chain's head now (the worker also does so daily)."""
+    from .audit.checkpoint import checkpoint_path, write_checkpoint
+
+    written = write_checkpoint("cli")
+    click.echo(
+        f"Checkpoint: entry {written['entry_id']} of {written['entries']} in {checkpoint_path()}."
+    )
 
 
 @rates_cli.command("load")

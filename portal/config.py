@@ -58,6 +58,11 @@ DOC_TEMPLATES_DIR = None
 #: An RFC 3161 time-stamping authority (``https://…``) that counts signatures' times; None =
 #: no time stamp (the signing time is the signer's claim). The TSA's root must be trusted.
 TSA_URL = None
+#: Where the audit chain's head is checkpointed (outside the database), and the key of the
+#: checkpoints' MAC. ``None``: ``instance/audit-checkpoints.jsonl``, and a key made once in
+#: ``instance/audit_checkpoint_key``.
+AUDIT_CHECKPOINT_PATH = None
+AUDIT_CHECKPOINT_KEY = None
 
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
@@ -83,12 +88,12 @@ def finalise(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+        app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
 
 
-def _instance_secret(path: Path) -> str:
+def instance_secret(path: Path) -> str:
     """Read the instance's secret key, creating it (mode 0600) on first start."""
     if path.exists():
         return path.read_text().strip()

@@ -58,6 +58,22 @@ def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
     return decorator
 
 
+def periodic(schedule: Callable[..., bool]) -> Callable[[Callable[..., Any]], Any]:
+    """``huey.periodic_task`` (run by the worker, UTC) whose function runs in the app context."""
+
+    def decorator(function: Callable[..., Any]) -> Any:
+        @functools.wraps(function)
+        def in_app_context() -> Any:
+            with _state["app"].app_context():
+                return function()
+
+        return huey.periodic_task(schedule, name=f"{function.__module__}.{function.__name__}")(
+            in_app_context
+        )
+
+    return decorator
+
+
 def queue_health() -> str:
     """``"ok"`` when the queue's storage answers, else a short reason."""
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
 from ..accounts.services import verify_password
+from ..audit.checkpoint import checkpoint_after_commit
 from ..audit.models import AuditEntry
 from ..audit.services import Actor, record
 from ..bundles.models import Bundle
@@ -377,6 +378,8 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
         **signed_details,
     )
     db.session.refresh(what.item, ["approval"])
+    # The chain's head, with the signature in it, goes outside the database once committed.
+    checkpoint_after_commit(f"signature of {what.name} v{what.version}")
     next_step = "it can be filed" if what.is_bundle else "record its dispatch once sent"
     for user in _submitters(what):
         notify(

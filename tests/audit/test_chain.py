@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -113,3 +115,41 @@ def test_assigning_a_lawyer_is_audited_with_before_and_after(app, client, world:
             "before": {"lawyer": World.EMAILS["lawyer"]},
             "after": {"lawyer": World.EMAILS["other_lawyer"]},
         }
+
+
+def test_deleting_the_newest_rows_is_found_by_the_checkpoint(app):
+    """A chain without its newest rows is still a valid chain: only the checkpoint outside the
+    database shows the rows are gone."""
+    from portal.audit.checkpoint import checkpoint_path, write_checkpoint
+
+    with app.app_context():
+        _write_entries(6)
+        written = write_checkpoint("test")
+        assert written["entries"] == 6
+        path = checkpoint_path()
+        assert path.parent == Path(app.instance_path)
+        newest = written["entry_id"]
+        intact = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert intact.exit_code == 0, intact.output
+        # The intruder deletes the two newest rows: what is left still chains.
+        _without_guards("DELETE FROM audit_entry WHERE id > :id", id=newest - 2)
+        assert verify_chain()[1] is None
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert (
+        f"the newest rows are missing: the checkpoint of {written['at']} names entry {newest} "
+        f"(6 entries), but the chain now ends at entry {newest - 2} (4 entries)"
+    ) in result.output
+
+
+def test_an_edited_checkpoint_is_reported(app):
+    from portal.audit.checkpoint import checkpoint_path, write_checkpoint
+
+    with app.app_context():
+        _write_entries(2)
+        write_checkpoint("test")
+        path = checkpoint_path()
+        path.write_text(path.read_text().replace('"entries": 2', '"entries": 1'))
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "does not carry the portal's MAC (edited)" in result.output

@@ -7,6 +7,7 @@ chain again (trust can change) and answers 409 before anything is approved or wr
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from portal.signing.pki import make_ca, make_signer_p12
 
 from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD, World
-from .flow import PASSPHRASE, register, trusted_pki
+from .flow import PASSPHRASE, register, signed_letter, trusted_pki
 
 
 def count(app, model) -> int:
@@ -146,3 +147,23 @@ def test_wrong_passwords_and_passphrases_on_approval_are_audited_and_limited(
     signed = approve(PASSWORD, PASSPHRASE)
     assert signed.status_code == 200, signed.get_json()
     assert signed.get_json()["status"] == "signed"
+
+
+def test_a_signature_checkpoints_the_audit_chain_outside_the_database(app, client, world):
+    from portal.audit.checkpoint import checkpoint_path
+
+    pki = trusted_pki(app)
+    document_id, _pdf = signed_letter(app, client, world, pki["p12"])
+    with app.app_context():
+        lines = checkpoint_path().read_text().splitlines()
+        newest = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    written = json.loads(lines[-1])
+    assert written["reason"] == "signature of demand letter v1"
+    # The head as the signature's transaction left it: the "sign" transition is in it.
+    with app.app_context():
+        signed_entry = db.session.get(AuditEntry, written["entry_id"])
+        assert signed_entry.entry_hash == written["entry_hash"]
+        assert signed_entry.action == "document.sign"
+        assert signed_entry.object_id == str(document_id)
+        assert written["entry_id"] == newest.id
+        assert written["entries"] == db.session.scalar(select(func.count()).select_from(AuditEntry))
