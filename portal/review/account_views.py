@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.views import current_actor
@@ -167,7 +167,11 @@ def trusted_roots_page():
         _refuse_without_token(form)
         status = 422
     return render_template(
-        "review/trusted_roots.html", form=form, roots=trusted_roots(), now=utcnow()
+        "review/trusted_roots.html",
+        form=form,
+        roots=trusted_roots(),
+        now=utcnow(),
+        tsa_url=current_app.config.get("TSA_URL"),
     ), status
 
 

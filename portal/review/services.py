@@ -374,6 +374,7 @@ def approve_and_sign(actor: Actor, item: Reviewable, decision: Decision) -> Appr
         reviewed_sha256=approval.reviewed_sha256,
         signed_sha256=signed_sha,
         certificate_sha256=approval.certificate_sha256,
+        certificate_subject=certificate.subject,
         statement=statement,
         **signed_details,
     )

@@ -20,8 +20,10 @@ from portal.review.certificates import add_trusted_root, remove_trusted_root, tr
 from portal.review.models import Approval, SigningCertificate
 from portal.signing.pki import make_ca, make_signer_p12
 
+from ..conftest import login
 from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD, World
+from ..ui.conftest import text
 from .flow import PASSPHRASE, register, signed_letter, trusted_pki
 
 
@@ -167,3 +169,17 @@ def test_a_signature_checkpoints_the_audit_chain_outside_the_database(app, clien
         assert signed_entry.object_id == str(document_id)
         assert written["entry_id"] == newest.id
         assert written["entries"] == db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_the_trusted_roots_page_says_the_signature_level(app, world):
+    admin = app.test_client()
+    login(admin, World.EMAILS["admin"])
+
+    def banner() -> str:
+        return "".join(text(admin.get("/admin/trusted-roots")).split())
+
+    assert "Notime-stampingauthorityisconfigured(PORTAL_TSA_URL):signaturesarePAdESB-Bonly" in (
+        banner()
+    )
+    app.config["TSA_URL"] = "http://127.0.0.1:9/tsa"
+    assert "RFC3161timestampfromhttp://127.0.0.1:9/tsa(PAdESB-T)." in banner()
