@@ -460,6 +460,7 @@ def _sign(reviewed: bytes, p12: bytes, passphrase: str, stamp: Stamp) -> bytes:
             passphrase,
             stamp,
             tsa_url=current_app.config.get("TSA_URL") or None,
+            trust_roots=trust_roots(),
         )
     except CertificateRejected as error:
         raise _on_passphrase_field(error) from error

@@ -69,6 +69,10 @@ class Verdict:
                     "trusted": s.trusted,
                     "covers_whole_file": s.covers_whole_file,
                     "certifying": s.certifying,
+                    "level": s.level,
+                    "timestamped": s.timestamped,
+                    "validation_data": s.validation_data,
+                    "revocation": s.revocation,
                     "fingerprint_sha256": s.signer_fingerprint_sha256,
                     "summary": s.summary,
                 }

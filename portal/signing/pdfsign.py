@@ -14,6 +14,7 @@ The stamp's text and the embedded fonts that show it in any script are in ``stam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -29,6 +30,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.domain import DomainError, ValidationFailed
@@ -81,10 +83,14 @@ def sign_pdf(
     timeout: int = 10,
     now: datetime | None = None,
     timestamper: TimeStamper | None = None,
+    trust_roots: Sequence[x509.Certificate] = (),
 ) -> bytes:
     """Sign a PDF with the lawyer's PKCS#12 and return the signed file (an incremental update).
 
     ``timestamper`` overrides ``tsa_url`` (tests use pyHanko's in-process ``DummyTimeStamper``).
+    With a time-stamping authority the signature is PAdES B-LTA: the signature time stamp
+    (B-T), the signer's and the authority's chains up to ``trust_roots`` in a DSS (B-LT), and a
+    document time stamp over it all. Without one it is B-B.
     ``now`` is for tests and demo data: the signer-claimed time proves nothing, only a time
     stamp from the authority does. Call it from a plain thread: pyHanko runs its own event loop.
 
@@ -114,6 +120,7 @@ def sign_pdf(
             subfilter=fields.SigSeedSubFilter.PADES,
             certify=certify,
             docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+            **_long_term(timestamper, trust_roots),
         ),
         signer=signer,
         timestamper=timestamper,
@@ -129,6 +136,23 @@ def sign_pdf(
     except (SigningError, PdfError) as exc:
         raise ValidationFailed(f"The PDF cannot be signed: {exc}") from exc
     return output.getvalue()
+
+
+def _long_term(
+    timestamper: TimeStamper | None, trust_roots: Sequence[x509.Certificate]
+) -> dict[str, object]:
+    """PAdES B-LT and B-LTA settings when a time stamp can be had, else none (B-B)."""
+    if timestamper is None:
+        return {}
+    return {
+        "embed_validation_info": True,
+        "use_pades_lta": True,
+        "validation_context": ValidationContext(
+            trust_roots=[_asn1(root) for root in trust_roots],
+            allow_fetching=False,
+            revocation_mode="soft-fail",
+        ),
+    }
 
 
 def _signer(

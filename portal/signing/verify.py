@@ -26,6 +26,7 @@ from pyhanko.sign.validation import (
     SignatureCoverageLevel,
     read_certification_data,
     validate_pdf_signature,
+    validate_pdf_timestamp,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
@@ -60,6 +61,13 @@ class SignatureReport:
     modified_after_signing: bool  #: there are revisions after the signed one
     certifying: bool  #: a certification (DocMDP) signature
     summary: str
+    #: PAdES level: B-B (no trusted time), B-T (a signature time stamp), B-LT (and the
+    #: validation data in a DSS), B-LTA (and a document time stamp over it).
+    level: str = "B-B"
+    timestamped: bool = False  #: the signing time comes from a valid time-stamp token
+    validation_data: bool = False  #: certificates (and revocation data) embedded in a DSS
+    #: Whether revocation was checked: the portal does not fetch CRLs or OCSP responses yet.
+    revocation: str = "not checked"
 
     @property
     def valid(self) -> bool:
@@ -99,7 +107,39 @@ def verify_pdf(
     roots = [_asn1_certificate(root) for root in trust_roots]
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     certification = _certification_signature(reader)
-    return [_report(signature, roots, moment, certification) for signature in signatures]
+    archive = _archive_timestamp(reader, roots, moment)
+    has_dss = "/DSS" in reader.root
+    return [
+        _report(signature, roots, moment, certification, archive=archive, has_dss=has_dss)
+        for signature in signatures
+    ]
+
+
+def _archive_timestamp(
+    reader: PdfFileReader, roots: list[asn1_x509.Certificate], moment: datetime
+) -> bool:
+    """A valid, trusted document time stamp covers the file, but for validation data added
+    after it (PAdES B-LTA)."""
+    try:
+        stamps = list(reader.embedded_timestamp_signatures)
+    except Exception:  # damaged fields: no archive time stamp can be shown
+        return False
+    for stamp in stamps:
+        context = ValidationContext(
+            trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail"
+        )
+        try:
+            status = validate_pdf_timestamp(stamp, validation_context=context)
+        except Exception:
+            logger.info("Document time stamp could not be validated", exc_info=True)
+            continue
+        # Only validation data (the time stamp's own chain in the DSS) may follow it.
+        covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+            status.modification_level == ModificationLevel.LTA_UPDATES
+        )
+        if status.intact and status.valid and status.trusted and covers:
+            return True
+    return False
 
 
 def _open_reader(pdf: bytes) -> PdfFileReader:
@@ -119,6 +159,9 @@ def _report(
     roots: list[asn1_x509.Certificate],
     moment: datetime,
     certification: object | None,
+    *,
+    archive: bool = False,
+    has_dss: bool = False,
 ) -> SignatureReport:
     """Validate one signature and turn pyHanko's status into a report."""
     field_name, signer, fingerprint, certifying = _describe(signature, certification)
@@ -150,7 +193,16 @@ def _report(
         )
     intact = bool(status.intact and status.valid)
     trusted = bool(status.trusted)
-    whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # Only validation data and a document time stamp that covers the whole file were added
+    # after the signature (PAdES B-LTA): the file is still what was signed.
+    long_term = archive and status.modification_level == ModificationLevel.LTA_UPDATES
+    whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or long_term
+    timestamped = status.timestamp_validity is not None and bool(
+        status.timestamp_validity.intact and status.timestamp_validity.valid
+    )
+    level = "B-B"
+    if timestamped:
+        level = "B-LTA" if long_term and has_dss else "B-LT" if has_dss else "B-T"
     return SignatureReport(
         field_name=field_name,
         signer=signer,
@@ -163,6 +215,9 @@ def _report(
         modified_after_signing=not whole_file,
         certifying=certifying,
         summary=_summary(status, signer, intact=intact, trusted=trusted, whole_file=whole_file),
+        level=level,
+        timestamped=timestamped,
+        validation_data=has_dss,
     )
 
 

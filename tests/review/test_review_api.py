@@ -113,6 +113,9 @@ def test_generate_review_sign_verify_and_dispatch(app, client, world, pki, tmp_p
     (signature,) = verified["signatures"]
     assert signature["signer"] == "Lawyer Test"
     assert signature["intact"] and signature["trusted"] and signature["covers_whole_file"]
+    # No time-stamping authority is configured here: the signature says it is B-B only.
+    assert signature["level"] == "B-B" and signature["timestamped"] is False
+    assert signature["validation_data"] is False and signature["revocation"] == "not checked"
 
     # The other lawyer gets 404 on every route of the document.
     for method, path in [

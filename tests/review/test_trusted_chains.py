@@ -7,7 +7,9 @@ chain again (trust can change) and answers 409 before anything is approved or wr
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -25,6 +27,7 @@ from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD, World
 from ..ui.conftest import text
 from .flow import PASSPHRASE, register, signed_letter, trusted_pki
+from .tsa import local_tsa
 
 
 def count(app, model) -> int:
@@ -183,3 +186,39 @@ def test_the_trusted_roots_page_says_the_signature_level(app, world):
     )
     app.config["TSA_URL"] = "http://127.0.0.1:9/tsa"
     assert "RFC3161timestampfromhttp://127.0.0.1:9/tsa(PAdESB-T)." in banner()
+
+
+def test_with_a_time_stamping_authority_a_signed_letter_is_pades_b_lta(
+    app, client, world, tmp_path
+):
+    """Signed through the API against a TSA on 127.0.0.1: the verify API reports the
+    signature time-stamped with its validation data and a document time stamp (B-LTA), and
+    poppler's pdfsig finds the signature valid and lists the document time stamp."""
+    ca_pem, ca_key = make_ca("Test Counsel CA")
+    p12 = make_signer_p12(
+        ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
+        organization="Test Chambers LLP", passphrase=PASSPHRASE,
+    )  # fmt: skip
+    with app.app_context():
+        add_trusted_root(Actor.cli(), ca_pem)
+        db.session.commit()
+    with local_tsa(ca_pem, ca_key) as url:
+        app.config["TSA_URL"] = url
+        document_id, pdf = signed_letter(app, client, world, p12)
+    verified = client.post(
+        "/api/v1/verify",
+        data={"file": (io.BytesIO(pdf), "letter.pdf")},
+        headers=auth(app, "finance"),
+    ).get_json()
+    assert verified["document"] == document_id and verified["valid"] is True
+    (signature,) = verified["signatures"]
+    assert signature["level"] == "B-LTA"
+    assert signature["timestamped"] and signature["validation_data"]
+    assert signature["covers_whole_file"] and signature["trusted"]
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    report = subprocess.run(["pdfsig", "-nocert", str(path)], capture_output=True, text=True)
+    assert report.stdout.count("Signature #") == 2, report.stdout
+    assert "Signer Certificate Common Name: Lawyer Test" in report.stdout
+    assert "Signature Validation: Signature is Valid." in report.stdout
+    assert "Signer Certificate Common Name: Test TSA" in report.stdout  # the document time stamp

@@ -179,11 +179,26 @@ def test_timestamp_token_gives_the_signing_time(
     ca_cert: x509.Certificate,
     timestamper: DummyTimeStamper,
 ) -> None:
-    signed = sign_pdf(sample_pdf, signer_p12, PASSPHRASE, stamp, timestamper=timestamper)
+    signed = sign_pdf(
+        sample_pdf, signer_p12, PASSPHRASE, stamp, timestamper=timestamper, trust_roots=[ca_cert]
+    )
 
     [report] = verify_pdf(signed, [ca_cert])
     assert report.valid, report.summary
     assert report.signed_at == timestamper.fixed_dt
+    # With a time-stamping authority the signature is long-term: B-T, validation data in a
+    # DSS (B-LT), and a document time stamp over the whole file (B-LTA).
+    assert report.timestamped and report.validation_data
+    assert report.level == "B-LTA"
+    assert report.covers_whole_file
+
+
+def test_without_a_time_stamping_authority_the_signature_is_b_b(
+    signed_pdf: bytes, ca_cert: x509.Certificate
+) -> None:
+    [report] = verify_pdf(signed_pdf, [ca_cert])
+    assert report.valid and report.level == "B-B"
+    assert not report.timestamped and not report.validation_data
 
 
 def test_wrong_passphrase_is_reported_on_the_passphrase(
@@ -358,7 +373,7 @@ def test_stamp_without_any_font_falls_back_to_courier(
 
 
 def test_unreachable_time_stamping_service_is_reported(
-    sample_pdf: bytes, signer_p12: bytes, stamp: Stamp
+    sample_pdf: bytes, signer_p12: bytes, stamp: Stamp, ca_cert: x509.Certificate
 ) -> None:
     with socket.socket() as probe:  # a local port that nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -372,6 +387,7 @@ def test_unreachable_time_stamping_service_is_reported(
             stamp,
             tsa_url=f"http://127.0.0.1:{port}/",
             timeout=2,
+            trust_roots=[ca_cert],
         )
 
 
