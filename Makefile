@@ -14,6 +14,8 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 # Where `make run` serves the portal: `make run HOST=0.0.0.0 PORT=8000`.
 HOST ?= 127.0.0.1
 PORT ?= 5000
+#: The demo's time-stamping authority (make run), on 127.0.0.1 beside the portal.
+TSA_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 # The address to open: with HOST=0.0.0.0 (every interface), this machine's name.
 URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),$(shell hostname),$(HOST)):$(PORT)
 
@@ -125,13 +127,19 @@ run: export PORTAL_REMEMBER_COOKIE_SECURE ?= false
 run: sysdeps-run venv
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --url "$(URL)"
-	@$(FLASK) worker & worker=$$!; \
-	trap 'kill "$$worker" 2>/dev/null; wait "$$worker" 2>/dev/null' EXIT; \
+	@tsa=; if tsa_url=$$($(FLASK) demo-tsa --port "$(TSA_PORT)" --url 2>/dev/null); then \
+	  $(FLASK) demo-tsa --port "$(TSA_PORT)" & tsa=$$!; \
+	  export PORTAL_TSA_URL="$${PORTAL_TSA_URL:-$$tsa_url}"; \
+	fi; \
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker $$tsa 2>/dev/null; wait $$worker $$tsa 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	echo; \
 	echo "================================================"; \
 	echo "  Portal: $(URL)  (listening on $(HOST):$(PORT))"; \
 	echo "  (worker pid $$worker; Ctrl-C stops both)"; \
+	if [ -n "$$PORTAL_TSA_URL" ]; then echo "  signatures: time-stamped by $$PORTAL_TSA_URL (PAdES B-LTA)"; \
+	else echo "  signatures: PAdES B-B (no time-stamping authority)"; fi; \
 	echo "  plain http: Secure cookies off (PORTAL_SESSION_COOKIE_SECURE=$$PORTAL_SESSION_COOKIE_SECURE)"; \
 	echo "================================================"; \
 	echo; \

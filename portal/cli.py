@@ -212,6 +212,35 @@ def rates_confirm_command(kind, through, source) -> None:
     click.echo(f"{kind} confirmed through {through.date()}.")
 
 
+@click.command("demo-tsa")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--url", "url_only", is_flag=True, help="Print the URL (exit 1 without a demo TSA).")
+@with_appcontext
+def demo_tsa_command(host: str, port: int, url_only: bool) -> None:
+    """Serve the demo's RFC 3161 time-stamping authority (made by seed-demo; DEMO only)."""
+    from werkzeug.serving import run_simple
+
+    from .seed import demo_tsa_path
+    from .signing.tsa import authority
+
+    path = demo_tsa_path()
+    url = f"http://{host}:{port}/tsa"
+    if not path.exists():
+        raise click.ClickException(
+            f"No demo time-stamping authority in {path}: it is made with the demo CA by "
+            "seed-demo on a new instance. Signatures stay PAdES B-B."
+        )
+    if url_only:
+        click.echo(url)
+        return
+    data = path.read_bytes()
+    marker = b"-----BEGIN PRIVATE KEY-----"
+    cert_pem, key_pem = data[: data.index(marker)], data[data.index(marker) :]
+    click.echo(f"Demo time-stamping authority (DEMO CA) on {url}")
+    run_simple(host, port, authority(cert_pem, key_pem), use_reloader=False, threaded=True)
+
+
 @storage_cli.command("check")
 @click.option("--remove-orphans", is_flag=True, help="Delete files no row points at.")
 def storage_check_command(remove_orphans: bool) -> None:
@@ -312,5 +341,6 @@ def register_cli(app: Flask) -> None:
         readiness_command,
         worker_command,
         seed_demo_command,
+        demo_tsa_command,
     ):
         app.cli.add_command(command)

@@ -8,10 +8,13 @@ they exist only in a demo database and are listed in the README.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from .accounts.models import User
@@ -242,11 +245,25 @@ def seed_demo() -> SeedSummary:
 DEMO_P12_PASSPHRASE = "demo-p12-pass"  # noqa: S105 - documented demo credential
 
 
+def demo_tsa_path() -> Path:
+    """Where the demo authority's certificate and key live (PEM, mode 0600)."""
+    return Path(current_app.instance_path) / "demo-tsa.pem"
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Write ``data`` readable by the owner only (replacing what was there)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
 def _seed_pki(actor: Actor) -> int:
     """A demo certificate authority, trusted by this portal only, and a certificate for each
     demo lawyer who has none; clearly named as demo. Returns how many certificates were made."""
     from .review.certificates import active_certificate, add_trusted_root, register_certificate
     from .signing.pki import make_ca, make_signer_p12
+    from .signing.tsa import make_tsa_certificate
 
     lawyers = [
         user
@@ -257,6 +274,9 @@ def _seed_pki(actor: Actor) -> int:
         return 0
     ca_pem, ca_key = make_ca("Arrears Portal DEMO CA (not for real documents)")
     add_trusted_root(actor, ca_pem, demo=True)
+    # The demo's time-stamping authority (``flask demo-tsa``, started by ``make run``).
+    tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key)
+    write_secret(demo_tsa_path(), tsa_cert + tsa_key)
     for lawyer in lawyers:
         p12 = make_signer_p12(
             ca_pem,

@@ -13,6 +13,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from werkzeug.test import Client
 
 from portal.audit.models import AuditEntry
 from portal.audit.services import Actor
@@ -21,6 +22,7 @@ from portal.review import services as review_services
 from portal.review.certificates import add_trusted_root, remove_trusted_root, trusted_roots
 from portal.review.models import Approval, SigningCertificate
 from portal.signing.pki import make_ca, make_signer_p12
+from portal.signing.tsa import authority, make_tsa_certificate
 
 from ..conftest import login
 from ..documents.test_documents_api import auth, complete_the_lawyer
@@ -221,4 +223,28 @@ def test_with_a_time_stamping_authority_a_signed_letter_is_pades_b_lta(
     assert report.stdout.count("Signature #") == 2, report.stdout
     assert "Signer Certificate Common Name: Lawyer Test" in report.stdout
     assert "Signature Validation: Signature is Valid." in report.stdout
-    assert "Signer Certificate Common Name: Test TSA" in report.stdout  # the document time stamp
+    # The document time stamp, by the authority:
+    assert "Signer Certificate Common Name: Arrears Portal DEMO TSA" in report.stdout
+
+
+def test_the_demo_authority_refuses_what_is_not_a_time_stamp_query():
+    ca_pem, ca_key = make_ca("Test Counsel CA")
+    client = Client(authority(*make_tsa_certificate(ca_pem, ca_key)))
+    assert client.get("/tsa").status_code == 405
+    bad = client.post("/tsa", data=b"not a query", content_type="application/timestamp-query")
+    assert bad.status_code == 400
+
+
+def test_seed_demo_makes_the_demo_authority_that_make_run_serves(app, tmp_path):
+    from portal.seed import demo_tsa_path, seed_demo
+
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["demo-tsa", "--url"])
+    assert missing.exit_code == 1 and "Signatures stay PAdES B-B" in missing.output
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        path = demo_tsa_path()
+    assert path.stat().st_mode & 0o077 == 0  # the key is the owner's only
+    served = runner.invoke(args=["demo-tsa", "--url", "--port", "5999"])
+    assert served.exit_code == 0 and served.output.strip() == "http://127.0.0.1:5999/tsa"
