@@ -32,6 +32,22 @@ from .flow import PASSPHRASE, register, signed_letter, trusted_pki
 from .tsa import local_tsa
 
 
+def in_review(app, client, world) -> int:
+    """A final demand letter submitted to the lawyer, whose trusted certificate is registered."""
+    pki = trusted_pki(app)
+    complete_the_lawyer(app)
+    assert register(client, app, pki["p12"]).status_code == 201
+    legal = auth(app, "legal")
+    made = client.post(
+        f"/api/v1/cases/{world.assigned_case}/documents",
+        json={"kind": "demand_letter", "mode": "final"},
+        headers=legal,
+    ).get_json()
+    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
+    assert submitted.status_code == 200
+    return made["id"]
+
+
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -70,17 +86,8 @@ def test_an_expired_certificate_is_refused(app, client, world):
 
 
 def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, client, world):
-    pki = trusted_pki(app)
-    complete_the_lawyer(app)
-    assert register(client, app, pki["p12"]).status_code == 201
+    made = {"id": in_review(app, client, world)}
     legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
-    made = client.post(
-        f"/api/v1/cases/{world.assigned_case}/documents",
-        json={"kind": "demand_letter", "mode": "final"},
-        headers=legal,
-    ).get_json()
-    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
-    assert submitted.status_code == 200
 
     # The admin stops trusting the CA after the certificate was registered.
     with app.app_context():
@@ -111,17 +118,8 @@ def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, 
 def test_wrong_passwords_and_passphrases_on_approval_are_audited_and_limited(
     app, client, world, monkeypatch
 ):
-    pki = trusted_pki(app)
-    complete_the_lawyer(app)
-    assert register(client, app, pki["p12"]).status_code == 201
+    made = {"id": in_review(app, client, world)}
     legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
-    made = client.post(
-        f"/api/v1/cases/{world.assigned_case}/documents",
-        json={"kind": "demand_letter", "mode": "final"},
-        headers=legal,
-    ).get_json()
-    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
-    assert submitted.status_code == 200
     url = f"/api/v1/documents/{made['id']}/review"
 
     def approve(password: str, passphrase: str):
