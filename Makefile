@@ -122,6 +122,7 @@ test-latest: venv
 # cookies over http on any host but localhost). Set either variable to true to keep the flag.
 run: export PORTAL_SESSION_COOKIE_SECURE ?= false
 run: export PORTAL_REMEMBER_COOKIE_SECURE ?= false
+run: export PORTAL_DEMO_PKI_URL ?= http://127.0.0.1:$(TSA_PORT)
 
 # One shell: the trap stops the background worker whenever the web server exits.
 run: sysdeps-run venv

@@ -221,7 +221,8 @@ def demo_tsa_command(host: str, port: int, url_only: bool) -> None:
     """Serve the demo's RFC 3161 time-stamping authority (made by seed-demo; DEMO only)."""
     from werkzeug.serving import run_simple
 
-    from .seed import demo_tsa_path
+    from .seed import demo_ca_path, demo_tsa_path
+    from .signing.pki import make_crl
     from .signing.tsa import authority
 
     path = demo_tsa_path()
@@ -234,11 +235,24 @@ def demo_tsa_command(host: str, port: int, url_only: bool) -> None:
     if url_only:
         click.echo(url)
         return
-    data = path.read_bytes()
+    cert_pem, key_pem = _pem_pair(path.read_bytes())
+    crl = None
+    if demo_ca_path().exists():
+        ca_pem, ca_key = _pem_pair(demo_ca_path().read_bytes())
+
+        def crl() -> bytes:
+            return make_crl(ca_pem, ca_key, [])
+
+    click.echo(
+        f"Demo time-stamping authority (DEMO CA) on {url}, its CRL on http://{host}:{port}/crl"
+    )
+    run_simple(host, port, authority(cert_pem, key_pem, crl), use_reloader=False, threaded=True)
+
+
+def _pem_pair(data: bytes) -> tuple[bytes, bytes]:
+    """A certificate and the private key after it, as written by ``seed.write_secret``."""
     marker = b"-----BEGIN PRIVATE KEY-----"
-    cert_pem, key_pem = data[: data.index(marker)], data[data.index(marker) :]
-    click.echo(f"Demo time-stamping authority (DEMO CA) on {url}")
-    run_simple(host, port, authority(cert_pem, key_pem), use_reloader=False, threaded=True)
+    return data[: data.index(marker)], data[data.index(marker) :]
 
 
 @storage_cli.command("check")

@@ -58,6 +58,9 @@ DOC_TEMPLATES_DIR = None
 #: An RFC 3161 time-stamping authority (``https://…``) that counts signatures' times; None =
 #: no time stamp (the signing time is the signer's claim). The TSA's root must be trusted.
 TSA_URL = None
+#: Where ``make run`` serves the demo's time-stamping authority and CRL (``flask demo-tsa``); the
+#: demo lawyers' certificates name ``<DEMO_PKI_URL>/crl`` as their CRL distribution point.
+DEMO_PKI_URL = "http://127.0.0.1:5001"
 #: Where the audit chain's head is checkpointed (outside the database), and the key of the
 #: checkpoints' MAC. ``None``: ``instance/audit-checkpoints.jsonl``, and a key made once in
 #: ``instance/audit_checkpoint_key``.

@@ -250,6 +250,11 @@ def demo_tsa_path() -> Path:
     return Path(current_app.instance_path) / "demo-tsa.pem"
 
 
+def demo_ca_path() -> Path:
+    """The demo CA's certificate and key (PEM, mode 0600): the demo service signs its CRL."""
+    return Path(current_app.instance_path) / "demo-ca.pem"
+
+
 def write_secret(path: Path, data: bytes) -> None:
     """Write ``data`` readable by the owner only (replacing what was there)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,9 +279,12 @@ def _seed_pki(actor: Actor) -> int:
         return 0
     ca_pem, ca_key = make_ca("Arrears Portal DEMO CA (not for real documents)")
     add_trusted_root(actor, ca_pem, demo=True)
-    # The demo's time-stamping authority (``flask demo-tsa``, started by ``make run``).
+    # The demo's time-stamping authority and CRL (``flask demo-tsa``, started by ``make run``):
+    # the authority's certificate, and the demo CA's own key to sign its revocation list.
     tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key)
     write_secret(demo_tsa_path(), tsa_cert + tsa_key)
+    write_secret(demo_ca_path(), ca_pem + ca_key)
+    crl_url = f"{current_app.config['DEMO_PKI_URL'].rstrip('/')}/crl"
     for lawyer in lawyers:
         p12 = make_signer_p12(
             ca_pem,
@@ -285,6 +293,7 @@ def _seed_pki(actor: Actor) -> int:
             email=lawyer.email,
             organization=lawyer.firm,
             passphrase=DEMO_P12_PASSPHRASE,
+            crl_url=crl_url,
         )
         register_certificate(actor, lawyer, p12, DEMO_P12_PASSPHRASE)
     return len(lawyers)

@@ -54,7 +54,7 @@ def register_certificate(
         )
     identity = load_pkcs12(data, passphrase)
     _key, cert, chain = open_pkcs12(data, passphrase)
-    check_trusted_chain(cert, chain, trust_roots(), datetime.now(UTC))
+    check_trusted_chain(cert, chain, trust_roots(), datetime.now(UTC), fetch_revocation=True)
     retired = []
     for earlier in db.session.scalars(
         select(SigningCertificate).where(

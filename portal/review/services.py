@@ -446,7 +446,7 @@ def _check_still_trusted(p12: bytes, passphrase: str) -> None:
     except CertificateRejected as error:
         raise _on_passphrase_field(error) from error
     try:
-        check_trusted_chain(cert, chain, trust_roots(), utcnow())
+        check_trusted_chain(cert, chain, trust_roots(), utcnow(), fetch_revocation=True)
     except CertificateUntrusted as error:
         raise Conflict(f"Nothing was signed: {error.message}") from error
 

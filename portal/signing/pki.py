@@ -32,6 +32,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from portal.domain import ValidationFailed
 
@@ -216,10 +217,14 @@ def check_trusted_chain(
     chain: list[x509.Certificate],
     roots: list[x509.Certificate],
     now: datetime,
+    *,
+    fetch_revocation: bool = False,
 ) -> None:
     """Check that ``cert`` has a valid path to one of ``roots`` at ``now`` (PKIX, RFC 5280).
 
-    The other certificates of the PKCS#12 file may serve as intermediates; nothing is fetched.
+    The other certificates of the PKCS#12 file may serve as intermediates. With
+    ``fetch_revocation`` the CRLs (and OCSP) the certificates name are fetched and a revoked one
+    is refused; a distribution point that does not answer is tolerated (soft-fail).
 
     :raises CertificateUntrusted: no trusted roots, no path to one, or a certificate on the
         path that is expired, not yet valid or revoked (as far as the context knows).
@@ -231,16 +236,28 @@ def check_trusted_chain(
             "certificate (flask --app portal trust add CA.pem) before certificates can be used.",
             "No trusted root.",
         )
-    context = ValidationContext(
-        trust_roots=[_asn1(root) for root in roots],
-        other_certs=[_asn1(item) for item in chain],
-        moment=now,
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-    )
-    validator = CertificateValidator(_asn1(cert), validation_context=context)
+
+    async def validate() -> None:
+        # A backend of our own, closed when done: nothing is left open between requests.
+        backend = AIOHttpFetcherBackend(per_request_timeout=5) if fetch_revocation else None
+        context = ValidationContext(
+            trust_roots=[_asn1(root) for root in roots],
+            other_certs=[_asn1(item) for item in chain],
+            moment=now,
+            allow_fetching=fetch_revocation,
+            fetchers=backend.get_fetchers() if backend else None,
+            revocation_mode="soft-fail",
+        )
+        try:
+            await CertificateValidator(
+                _asn1(cert), validation_context=context
+            ).async_validate_path()
+        finally:
+            if backend is not None:
+                await backend.close()
+
     try:
-        _run(validator.async_validate_path)
+        _run(validate)
     except RevokedError as exc:
         raise _untrusted(f"The certificate has been revoked: {exc}", "Revoked.") from exc
     except (ExpiredError, NotYetValidError) as exc:
@@ -344,10 +361,12 @@ def make_signer_p12(
     now: datetime | None = None,
     days: int = 825,
     key_usage: Literal["sign", "encrypt"] = "sign",
+    crl_url: str | None = None,
 ) -> bytes:
     """Issue a signer certificate from the CA and pack it with its key and the CA as PKCS#12.
 
     ``key_usage="encrypt"`` issues a key-encipherment-only certificate, which must not sign.
+    ``crl_url`` is where the CA publishes its revocation list (the CRL distribution point).
     """
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
@@ -380,6 +399,14 @@ def make_signer_p12(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
             critical=False,
         )
+    if crl_url:
+        point = x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)],
+            relative_name=None,
+            reasons=None,
+            crl_issuer=None,
+        )
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     return pkcs12.serialize_key_and_certificates(
         name=common_name.encode("utf-8"),
@@ -392,6 +419,32 @@ def make_signer_p12(
             else serialization.NoEncryption()
         ),
     )
+
+
+def make_crl(
+    ca_cert_pem: bytes, ca_key_pem: bytes, revoked: list[int], *, now: datetime | None = None
+) -> bytes:
+    """The CA's certificate revocation list (DER) naming the ``revoked`` serial numbers; it is
+    fresh for a day."""
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
+    ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
+    moment = (now or datetime.now(UTC)) - timedelta(minutes=1)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(moment)
+        .next_update(moment + timedelta(days=1))
+        .add_extension(x509.CRLNumber(int(moment.timestamp())), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(moment).build()
+        )
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
 
 
 def _key_usage(*, sign: bool = False, cert_sign: bool = False) -> x509.KeyUsage:

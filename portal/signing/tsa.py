@@ -1,4 +1,4 @@
-"""The demo's RFC 3161 time-stamping authority: a WSGI application and its certificate.
+"""The demo's RFC 3161 time-stamping authority and CRL: a WSGI application, its certificate.
 
 ``make run`` serves it on 127.0.0.1 beside the portal so that the demo signs PAdES B-LTA out of
 the box. Its certificate is issued by the demo CA (trusted by the demo portal only); the
@@ -8,6 +8,7 @@ responses are made by pyHanko's own in-process authority. Never a production aut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import keys as asn1_keys
@@ -56,8 +57,9 @@ def make_tsa_certificate(
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def authority(cert_pem: bytes, key_pem: bytes):
-    """The WSGI application answering RFC 3161 time-stamp queries (POST) with the certificate."""
+def authority(cert_pem: bytes, key_pem: bytes, crl: Callable[[], bytes] | None = None):
+    """The WSGI application answering RFC 3161 time-stamp queries (POST) with the certificate,
+    and ``GET /crl`` with the CA's current revocation list when ``crl`` makes one."""
     cert = x509.load_pem_x509_certificate(cert_pem)
     key = serialization.load_pem_private_key(key_pem, password=None)
     stamper = DummyTimeStamper(
@@ -73,6 +75,8 @@ def authority(cert_pem: bytes, key_pem: bytes):
 
     @Request.application
     def application(request: Request) -> Response:
+        if request.method == "GET" and request.path == "/crl" and crl is not None:
+            return Response(crl(), content_type="application/pkix-crl")
         if request.method != "POST":
             return Response(
                 "POST an RFC 3161 time-stamp query.\n", status=405, headers={"Allow": "POST"}

@@ -12,6 +12,7 @@ import json
 import subprocess
 from datetime import UTC, datetime, timedelta
 
+from cryptography import x509
 from sqlalchemy import func, select
 from werkzeug.test import Client
 
@@ -21,7 +22,7 @@ from portal.extensions import db
 from portal.review import services as review_services
 from portal.review.certificates import add_trusted_root, remove_trusted_root, trusted_roots
 from portal.review.models import Approval, SigningCertificate
-from portal.signing.pki import make_ca, make_signer_p12
+from portal.signing.pki import make_ca, make_crl, make_signer_p12, open_pkcs12
 from portal.signing.tsa import authority, make_tsa_certificate
 
 from ..conftest import login
@@ -29,7 +30,7 @@ from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD, World
 from ..ui.conftest import text
 from .flow import PASSPHRASE, register, signed_letter, trusted_pki
-from .tsa import local_tsa
+from .tsa import LocalCrl, local_tsa
 
 
 def in_review(app, client, world) -> int:
@@ -234,7 +235,8 @@ def test_the_demo_authority_refuses_what_is_not_a_time_stamp_query():
 
 
 def test_seed_demo_makes_the_demo_authority_that_make_run_serves(app, tmp_path):
-    from portal.seed import demo_tsa_path, seed_demo
+    from portal.cli import _pem_pair
+    from portal.seed import demo_ca_path, demo_tsa_path, seed_demo
 
     runner = app.test_cli_runner()
     missing = runner.invoke(args=["demo-tsa", "--url"])
@@ -246,3 +248,62 @@ def test_seed_demo_makes_the_demo_authority_that_make_run_serves(app, tmp_path):
     assert path.stat().st_mode & 0o077 == 0  # the key is the owner's only
     served = runner.invoke(args=["demo-tsa", "--url", "--port", "5999"])
     assert served.exit_code == 0 and served.output.strip() == "http://127.0.0.1:5999/tsa"
+    # The demo lawyers' certificates name the demo service's CRL, which it serves.
+    with app.app_context():
+        certificate = db.session.scalars(select(SigningCertificate)).first()
+        _key, cert, _chain = open_pkcs12(certificate.p12, "demo-p12-pass")
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert points[0].full_name[0].value == "http://127.0.0.1:5001/crl"
+        ca_pem, ca_key = _pem_pair(demo_ca_path().read_bytes())
+        tsa_cert, tsa_key = _pem_pair(demo_tsa_path().read_bytes())
+    service = Client(authority(tsa_cert, tsa_key, lambda: make_crl(ca_pem, ca_key, [])))
+    answer = service.get("/crl")
+    assert answer.status_code == 200
+    listing = x509.load_der_x509_crl(answer.data)
+    assert listing.issuer == cert.issuer and len(listing) == 0
+
+
+def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
+    """The CA's CRL (on 127.0.0.1, named in each certificate) is fetched at registration and at
+    every approval: a revoked certificate is refused (422), and one revoked after it was
+    registered stops approval (409) with nothing signed."""
+    ca_pem, ca_key = make_ca("Test Counsel CA")
+    with app.app_context():
+        add_trusted_root(Actor.cli(), ca_pem)
+        db.session.commit()
+    with LocalCrl(ca_pem, ca_key) as crl:
+
+        def issue() -> tuple[bytes, int]:
+            p12 = make_signer_p12(
+                ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
+                passphrase=PASSPHRASE, crl_url=crl.url,
+            )  # fmt: skip
+            return p12, open_pkcs12(p12, PASSPHRASE)[1].serial_number
+
+        revoked, serial = issue()
+        crl.revoked.append(serial)
+        refused = register(client, app, revoked)
+        assert refused.status_code == 422, refused.get_json()
+        assert "has been revoked" in refused.get_json()["error"]["message"]
+        assert count(app, SigningCertificate) == 0 and crl.fetched >= 1
+
+        good, serial = issue()
+        assert register(client, app, good).status_code == 201
+        complete_the_lawyer(app)
+        legal = auth(app, "legal")
+        made = client.post(
+            f"/api/v1/cases/{world.assigned_case}/documents",
+            json={"kind": "demand_letter", "mode": "final"},
+            headers=legal,
+        ).get_json()
+        submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
+        assert submitted.status_code == 200
+        crl.revoked.append(serial)  # the CA revokes it after registration
+        stopped = client.post(
+            f"/api/v1/documents/{made['id']}/review",
+            json={"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
+            headers=auth(app, "lawyer"),
+        )
+        assert stopped.status_code == 409
+        assert "has been revoked" in stopped.get_json()["error"]["message"]
+        assert count(app, Approval) == 0

@@ -1,6 +1,7 @@
-"""An RFC 3161 time-stamping authority on 127.0.0.1 for the tests: the demo's authority
-(``portal.signing.tsa``) with a certificate from the test's CA, behind a werkzeug server in a
-thread, so the portal talks to it exactly as to a real one (``PORTAL_TSA_URL``)."""
+"""A time-stamping authority and a CRL server on 127.0.0.1 for the tests.
+
+The authority is the demo's (``portal.signing.tsa``) with a certificate from the test's CA; both
+run behind werkzeug servers in threads, so the portal talks to them exactly as to real ones."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
+from portal.signing.pki import make_crl
 from portal.signing.tsa import authority, make_tsa_certificate
 
 
@@ -24,3 +27,31 @@ def local_tsa(ca_pem: bytes, ca_key_pem: bytes) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+class LocalCrl:
+    """The test CA's revocation list on 127.0.0.1: ``url`` for the certificates' CRL
+    distribution point; ``revoked`` (serial numbers) can change while it runs."""
+
+    def __init__(self, ca_pem: bytes, ca_key_pem: bytes) -> None:
+        self.ca_pem, self.ca_key_pem = ca_pem, ca_key_pem
+        self.revoked: list[int] = []
+        self.fetched = 0
+
+        @Request.application
+        def application(request: Request) -> Response:
+            self.fetched += 1
+            crl = make_crl(self.ca_pem, self.ca_key_pem, list(self.revoked))
+            return Response(crl, content_type="application/pkix-crl")
+
+        self._server = make_server("127.0.0.1", 0, application)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/ca.crl"
+
+    def __enter__(self) -> LocalCrl:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
