@@ -31,11 +31,12 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.domain import DomainError, ValidationFailed
 
-from .pki import check_signing_certificate, open_pkcs12
+from .pki import check_signing_certificate, open_pkcs12, run_async
 from .stamp import Stamp, stamp_appearance
 
 #: Size of the visible stamp, in points, and its distance from the page edges (LibreOffice's
@@ -92,7 +93,7 @@ def sign_pdf(
     (B-T), the signer's and the authority's chains up to ``trust_roots`` in a DSS (B-LT), and a
     document time stamp over it all. Without one it is B-B.
     ``now`` is for tests and demo data: the signer-claimed time proves nothing, only a time
-    stamp from the authority does. Call it from a plain thread: pyHanko runs its own event loop.
+    stamp from the authority does. The revocation data the certificates name is fetched then.
 
     :raises CertificateRejected: if the PKCS#12 cannot be opened with the passphrase or its
         certificate may not sign at ``now``.
@@ -110,27 +111,50 @@ def sign_pdf(
     if timestamper is None and tsa_url:
         timestamper = HTTPTimeStamper(tsa_url, timeout=timeout)
 
-    pdf_signer = _SignerAt(
-        signers.PdfSignatureMetadata(
-            field_name=field_name,
-            name=stamp.signer_name,
-            reason=stamp.reason,
-            location=stamp.location,
-            md_algorithm="sha256",
-            subfilter=fields.SigSeedSubFilter.PADES,
-            certify=certify,
-            docmdp_permissions=fields.MDPPerm.FILL_FORMS,
-            **_long_term(timestamper, trust_roots),
-        ),
-        signer=signer,
-        timestamper=timestamper,
-        stamp_style=stamp_style,
-        new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=box),
-        signing_time=signing_time,
-    )
     output = BytesIO()
+
+    async def sign(context: ValidationContext | None) -> None:
+        pdf_signer = _SignerAt(
+            signers.PdfSignatureMetadata(
+                field_name=field_name,
+                name=stamp.signer_name,
+                reason=stamp.reason,
+                location=stamp.location,
+                md_algorithm="sha256",
+                subfilter=fields.SigSeedSubFilter.PADES,
+                certify=certify,
+                docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+                **_long_term(context),
+            ),
+            signer=signer,
+            timestamper=timestamper,
+            stamp_style=stamp_style,
+            new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=box),
+            signing_time=signing_time,
+        )
+        await pdf_signer.async_sign_pdf(writer, output=output, appearance_text_params=stamp_params)
+
+    async def sign_long_term() -> None:
+        if timestamper is None:
+            await sign(None)
+            return
+        # The revocation data the certificates name is fetched into the DSS (B-LT); the
+        # backend is ours and closed when done.
+        backend = AIOHttpFetcherBackend(per_request_timeout=timeout)
+        try:
+            await sign(
+                ValidationContext(
+                    trust_roots=[_asn1(root) for root in trust_roots],
+                    allow_fetching=True,
+                    fetchers=backend.get_fetchers(),
+                    revocation_mode="soft-fail",
+                )
+            )
+        finally:
+            await backend.close()
+
     try:
-        pdf_signer.sign_pdf(writer, output=output, appearance_text_params=stamp_params)
+        run_async(sign_long_term)
     except TimestampRequestError as exc:
         raise TimestampUnavailable("The time-stamping service did not answer.") from exc
     except (SigningError, PdfError) as exc:
@@ -138,21 +162,11 @@ def sign_pdf(
     return output.getvalue()
 
 
-def _long_term(
-    timestamper: TimeStamper | None, trust_roots: Sequence[x509.Certificate]
-) -> dict[str, object]:
-    """PAdES B-LT and B-LTA settings when a time stamp can be had, else none (B-B)."""
-    if timestamper is None:
+def _long_term(context: ValidationContext | None) -> dict[str, object]:
+    """PAdES B-LT and B-LTA settings when a time stamp can be had (a context), else none."""
+    if context is None:
         return {}
-    return {
-        "embed_validation_info": True,
-        "use_pades_lta": True,
-        "validation_context": ValidationContext(
-            trust_roots=[_asn1(root) for root in trust_roots],
-            allow_fetching=False,
-            revocation_mode="soft-fail",
-        ),
-    }
+    return {"embed_validation_info": True, "use_pades_lta": True, "validation_context": context}
 
 
 def _signer(

@@ -257,7 +257,7 @@ def check_trusted_chain(
                 await backend.close()
 
     try:
-        _run(validate)
+        run_async(validate)
     except RevokedError as exc:
         raise _untrusted(f"The certificate has been revoked: {exc}", "Revoked.") from exc
     except (ExpiredError, NotYetValidError) as exc:
@@ -272,7 +272,7 @@ def check_trusted_chain(
         raise _untrusted(f"The certificate chain does not validate: {exc}", "Untrusted.") from exc
 
 
-def _run(coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+def run_async(coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """Run certvalidator's coroutine to the end, also from a thread whose loop is running."""
     try:
         asyncio.get_running_loop()

@@ -28,6 +28,7 @@ from pyhanko.sign.validation import (
     validate_pdf_signature,
     validate_pdf_timestamp,
 )
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
@@ -66,7 +67,8 @@ class SignatureReport:
     level: str = "B-B"
     timestamped: bool = False  #: the signing time comes from a valid time-stamp token
     validation_data: bool = False  #: certificates (and revocation data) embedded in a DSS
-    #: Whether revocation was checked: the portal does not fetch CRLs or OCSP responses yet.
+    #: "revoked", "good (embedded CRL/OCSP)" when the file's own revocation data covers it, or
+    #: "not checked" (no revocation data in the file; nothing is fetched for a verification).
     revocation: str = "not checked"
 
     @property
@@ -85,9 +87,10 @@ def verify_pdf(
 
     ``trust_roots`` are certificates (objects, or PEM/DER bytes); the time-stamping
     authority's root must be among them for a time-stamped signature to be trusted.
-    Revocation is not checked: the context never fetches CRLs or OCSP responses. Trust is
-    judged at ``now``, so once the signer's certificate expires an old signature without a
-    time stamp is no longer trusted; the approval record is the lasting evidence.
+    Nothing is fetched: revocation is judged on the CRLs and OCSP responses embedded in the
+    file's DSS (PAdES B-LT), else reported "not checked". Trust is judged at ``now``, so once
+    the signer's certificate expires an old signature without a time stamp is no longer
+    trusted; the approval record is the lasting evidence.
 
     :raises ValidationFailed: if the bytes are not a readable PDF or its signature fields are
         damaged.
@@ -108,11 +111,22 @@ def verify_pdf(
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     certification = _certification_signature(reader)
     archive = _archive_timestamp(reader, roots, moment)
-    has_dss = "/DSS" in reader.root
+    dss = _read_dss(reader)
     return [
-        _report(signature, roots, moment, certification, archive=archive, has_dss=has_dss)
+        _report(signature, roots, moment, certification, archive=archive, dss=dss)
         for signature in signatures
     ]
+
+
+def _read_dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
+    """The document security store (validation data added for long-term validation), if any."""
+    if "/DSS" not in reader.root:
+        return None
+    try:
+        return DocumentSecurityStore.read_dss(reader)
+    except Exception:  # a damaged DSS is as good as none
+        logger.info("The DSS could not be read", exc_info=True)
+        return None
 
 
 def _archive_timestamp(
@@ -161,13 +175,23 @@ def _report(
     certification: object | None,
     *,
     archive: bool = False,
-    has_dss: bool = False,
+    dss: DocumentSecurityStore | None = None,
 ) -> SignatureReport:
-    """Validate one signature and turn pyHanko's status into a report."""
+    """Validate one signature and turn pyHanko's status into a report.
+
+    Revocation is judged only on the data embedded in the file (nothing is fetched for a file
+    someone uploads): the CRLs and OCSP responses in its DSS.
+    """
     field_name, signer, fingerprint, certifying = _describe(signature, certification)
-    context = ValidationContext(
-        trust_roots=roots, moment=moment, allow_fetching=False, revocation_mode="soft-fail"
-    )
+    settings = {
+        "trust_roots": roots,
+        "moment": moment,
+        "allow_fetching": False,
+        "revocation_mode": "soft-fail",
+    }
+    context = dss.as_validation_context(settings) if dss else ValidationContext(**settings)
+    has_dss = dss is not None
+    revocation_data = bool(dss and (dss.crls or dss.ocsps))
     try:
         status = validate_pdf_signature(
             signature,
@@ -218,6 +242,11 @@ def _report(
         level=level,
         timestamped=timestamped,
         validation_data=has_dss,
+        revocation="revoked"
+        if status.revoked
+        else "good (embedded CRL/OCSP)"
+        if revocation_data
+        else "not checked",
     )
 
 
@@ -258,6 +287,8 @@ def _summary(
                 "but the file as a whole is not what was signed."
             )
         return f"The file was changed after {who} signed it."
+    if status.revoked:
+        return f"The certificate {who} signed with has been revoked."
     if not trusted:
         return f"Signed by {who} with a certificate the portal does not trust."
     if not status.bottom_line:

@@ -12,6 +12,7 @@ import json
 import subprocess
 from datetime import UTC, datetime, timedelta
 
+import pikepdf
 from cryptography import x509
 from sqlalchemy import func, select
 from werkzeug.test import Client
@@ -307,3 +308,35 @@ def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
         assert stopped.status_code == 409
         assert "has been revoked" in stopped.get_json()["error"]["message"]
         assert count(app, Approval) == 0
+
+
+def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it(
+    app, client, world
+):
+    """At signing the CRL the certificate names is fetched into the DSS; verification judges
+    revocation on that embedded data, fetching nothing."""
+    ca_pem, ca_key = make_ca("Test Counsel CA")
+    with app.app_context():
+        add_trusted_root(Actor.cli(), ca_pem)
+        db.session.commit()
+    with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key) as url:
+        p12 = make_signer_p12(
+            ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
+            passphrase=PASSPHRASE, crl_url=crl.url,
+        )  # fmt: skip
+        app.config["TSA_URL"] = url
+        _document_id, pdf = signed_letter(app, client, world, p12)
+        fetched = crl.fetched
+    assert fetched >= 2  # registration, approval, and the signature's validation data
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        assert len(opened.Root.DSS.CRLs) >= 1
+    # The CRL server is gone: the verdict comes from the file alone.
+    verified = client.post(
+        "/api/v1/verify",
+        data={"file": (io.BytesIO(pdf), "letter.pdf")},
+        headers=auth(app, "finance"),
+    ).get_json()
+    (signature,) = verified["signatures"]
+    assert signature["level"] == "B-LTA"
+    assert signature["revocation"] == "good (embedded CRL/OCSP)"
+    assert verified["valid"] is True
