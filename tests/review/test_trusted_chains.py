@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pikepdf
 from cryptography import x509
@@ -311,7 +313,7 @@ def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
 
 
 def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it(
-    app, client, world
+    app, client, world, tmp_path
 ):
     """At signing the CRL the certificate names is fetched into the DSS; verification judges
     revocation on that embedded data, fetching nothing."""
@@ -340,3 +342,18 @@ def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it
     assert signature["level"] == "B-LTA"
     assert signature["revocation"] == "good (embedded CRL/OCSP)"
     assert verified["valid"] is True
+    # pyHanko's own validator, AdES-style (long-term: from the embedded data alone, the CRL
+    # server being gone), given only the root.
+    (tmp_path / "letter.pdf").write_bytes(pdf)
+    (tmp_path / "root.pem").write_bytes(ca_pem)
+    checked = subprocess.run(
+        [str(Path(sys.executable).with_name("pyhanko")), "sign", "adesverify", "--pretty-print",
+         "--trust", str(tmp_path / "root.pem"), "--trust-replace", str(tmp_path / "letter.pdf")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "The signer's certificate is trusted." in checked.stdout
+    assert "This timestamp is backed by a time stamping authority." in checked.stdout
+    assert "The TSA certificate is trusted." in checked.stdout
+    assert "All modifications relate to signature maintenance" in checked.stdout
+    assert "The signature is judged VALID." in checked.stdout
