@@ -281,10 +281,10 @@ def _seed_pki(actor: Actor) -> int:
     add_trusted_root(actor, ca_pem, demo=True)
     # The demo's time-stamping authority and CRL (``flask demo-tsa``, started by ``make run``):
     # the authority's certificate, and the demo CA's own key to sign its revocation list.
-    tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key)
+    crl_url = f"{current_app.config['DEMO_PKI_URL'].rstrip('/')}/crl"
+    tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key, crl_url=crl_url)
     write_secret(demo_tsa_path(), tsa_cert + tsa_key)
     write_secret(demo_ca_path(), ca_pem + ca_key)
-    crl_url = f"{current_app.config['DEMO_PKI_URL'].rstrip('/')}/crl"
     for lawyer in lawyers:
         p12 = make_signer_p12(
             ca_pem,

@@ -27,10 +27,11 @@ REPLY_TYPE = "application/timestamp-reply"
 
 
 def make_tsa_certificate(
-    ca_cert_pem: bytes, ca_key_pem: bytes, *, days: int = 3650
+    ca_cert_pem: bytes, ca_key_pem: bytes, *, days: int = 3650, crl_url: str | None = None
 ) -> tuple[bytes, bytes]:
     """A time-stamping certificate (RSA, extended key usage timeStamping, critical) issued by
-    the CA; ``(cert_pem, key_pem)``."""
+    the CA, naming the CA's CRL at ``crl_url`` (long-term validation needs its revocation
+    status too); ``(cert_pem, key_pem)``."""
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -47,8 +48,16 @@ def make_tsa_certificate(
         .not_valid_after(min(start + timedelta(days=days), ca_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     )
+    if crl_url:
+        point = x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)],
+            relative_name=None,
+            reasons=None,
+            crl_issuer=None,
+        )
+        cert = cert.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    cert = cert.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -321,7 +321,7 @@ def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it
     with app.app_context():
         add_trusted_root(Actor.cli(), ca_pem)
         db.session.commit()
-    with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key) as url:
+    with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key, crl.url) as url:
         p12 = make_signer_p12(
             ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
             passphrase=PASSPHRASE, crl_url=crl.url,

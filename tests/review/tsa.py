@@ -17,9 +17,10 @@ from portal.signing.tsa import authority, make_tsa_certificate
 
 
 @contextmanager
-def local_tsa(ca_pem: bytes, ca_key_pem: bytes) -> Iterator[str]:
+def local_tsa(ca_pem: bytes, ca_key_pem: bytes, crl_url: str | None = None) -> Iterator[str]:
     """Serve a time-stamping authority issued by the given CA; yields its URL."""
-    server = make_server("127.0.0.1", 0, authority(*make_tsa_certificate(ca_pem, ca_key_pem)))
+    certificate = make_tsa_certificate(ca_pem, ca_key_pem, crl_url=crl_url)
+    server = make_server("127.0.0.1", 0, authority(*certificate))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
