@@ -679,6 +679,9 @@ def test_admin_uploads_a_statutory_form_and_confirms_rates_legal_records_the_agr
     page.get_by_role("button", name="Upload").click()
     expect(page.locator(".alert-success")).to_contain_text("Reply Form version 1 saved")
     expect(card).to_contain_text("version 1")
+    # Let the page finish loading (its stylesheet too) before leaving it: a request cut off
+    # mid-answer leaves the test server with an unclosed file.
+    page.wait_for_load_state("load")
 
     page.goto("/admin/rates")
     confirm = page.locator("#confirm-form")
@@ -686,6 +689,7 @@ def test_admin_uploads_a_statutory_form_and_confirms_rates_legal_records_the_agr
     confirm.get_by_label("What you checked").fill("Bank of England, Bank Rate page")
     confirm.get_by_role("button", name="Confirm").click()
     expect(page.locator(".alert-success")).to_contain_text("boe_base confirmed through")
+    page.wait_for_load_state("load")
 
     page.goto("about:blank")
     page.context.clear_cookies()
@@ -700,3 +704,4 @@ def test_admin_uploads_a_statutory_form_and_confirms_rates_legal_records_the_agr
     expect(page.locator(".alert-success")).to_contain_text("agreement saved")
     expect(page.locator("#agreement")).to_contain_text("recoverable under the contract")
     expect(page.locator("#agreement")).to_contain_text("Creditor Trading Ltd and Debtor D-1 Ltd")
+    page.wait_for_load_state("load")
