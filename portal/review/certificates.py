@@ -14,9 +14,9 @@ from ..domain import Conflict, ValidationFailed
 from ..extensions import db
 from ..signing import (
     certificate_identity,
+    check_signing_certificate,
     check_trusted_chain,
     load_pem_or_der_certificate,
-    load_pkcs12,
     open_pkcs12,
 )
 from .models import SigningCertificate, TrustedRoot
@@ -52,9 +52,11 @@ def register_certificate(
             "Enter the passphrase that protects the file.",
             fields={"passphrase": ["Required to check the file."]},
         )
-    identity = load_pkcs12(data, passphrase)
-    _key, cert, chain = open_pkcs12(data, passphrase)
-    check_trusted_chain(cert, chain, trust_roots(), datetime.now(UTC), fetch_revocation=True)
+    _key, cert, chain = open_pkcs12(data, passphrase)  # opened once: decryption is slow
+    now = datetime.now(UTC)
+    check_signing_certificate(cert, now)
+    check_trusted_chain(cert, chain, trust_roots(), now, fetch_revocation=True)
+    identity = certificate_identity(cert)
     retired = []
     for earlier in db.session.scalars(
         select(SigningCertificate).where(

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
@@ -36,7 +35,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.domain import DomainError, ValidationFailed
 
-from .pki import check_signing_certificate, open_pkcs12, run_async
+from .pki import asn1_certificate, check_signing_certificate, open_pkcs12, run_async
 from .stamp import Stamp, stamp_appearance
 
 #: Size of the visible stamp, in points, and its distance from the page edges (LibreOffice's
@@ -144,7 +143,7 @@ def sign_pdf(
         try:
             await sign(
                 ValidationContext(
-                    trust_roots=[_asn1(root) for root in trust_roots],
+                    trust_roots=[asn1_certificate(root) for root in trust_roots],
                     allow_fetching=True,
                     fetchers=backend.get_fetchers(),
                     revocation_mode="soft-fail",
@@ -177,14 +176,10 @@ def _signer(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return signers.SimpleSigner(
-        signing_cert=_asn1(cert),
+        signing_cert=asn1_certificate(cert),
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in chain]),
+        cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in chain]),
     )
-
-
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _open_writer(pdf: bytes) -> IncrementalPdfFileWriter:

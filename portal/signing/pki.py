@@ -241,8 +241,8 @@ def check_trusted_chain(
         # A backend of our own, closed when done: nothing is left open between requests.
         backend = AIOHttpFetcherBackend(per_request_timeout=5) if fetch_revocation else None
         context = ValidationContext(
-            trust_roots=[_asn1(root) for root in roots],
-            other_certs=[_asn1(item) for item in chain],
+            trust_roots=[asn1_certificate(root) for root in roots],
+            other_certs=[asn1_certificate(item) for item in chain],
             moment=now,
             allow_fetching=fetch_revocation,
             fetchers=backend.get_fetchers() if backend else None,
@@ -250,7 +250,7 @@ def check_trusted_chain(
         )
         try:
             await CertificateValidator(
-                _asn1(cert), validation_context=context
+                asn1_certificate(cert), validation_context=context
             ).async_validate_path()
         finally:
             if backend is not None:
@@ -282,7 +282,8 @@ def run_async(coroutine: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         return pool.submit(lambda: asyncio.run(coroutine())).result()
 
 
-def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+def asn1_certificate(cert: x509.Certificate) -> asn1_x509.Certificate:
+    """pyHanko's (asn1crypto's) certificate type for a ``cryptography`` certificate."""
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
@@ -400,13 +401,7 @@ def make_signer_p12(
             critical=False,
         )
     if crl_url:
-        point = x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(crl_url)],
-            relative_name=None,
-            reasons=None,
-            crl_issuer=None,
-        )
-        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        builder = builder.add_extension(crl_distribution_point(crl_url), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     return pkcs12.serialize_key_and_certificates(
         name=common_name.encode("utf-8"),
@@ -419,6 +414,17 @@ def make_signer_p12(
             else serialization.NoEncryption()
         ),
     )
+
+
+def crl_distribution_point(url: str) -> x509.CRLDistributionPoints:
+    """The extension naming where the issuing CA publishes its revocation list."""
+    point = x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(url)],
+        relative_name=None,
+        reasons=None,
+        crl_issuer=None,
+    )
+    return x509.CRLDistributionPoints([point])
 
 
 def make_crl(

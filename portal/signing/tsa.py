@@ -21,6 +21,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps import DummyTimeStamper
 from werkzeug.wrappers import Request, Response
 
+from .pki import crl_distribution_point
+
 #: What an RFC 3161 client sends and expects (RFC 3161 section 3.4).
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -50,13 +52,7 @@ def make_tsa_certificate(
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     )
     if crl_url:
-        point = x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(crl_url)],
-            relative_name=None,
-            reasons=None,
-            crl_issuer=None,
-        )
-        cert = cert.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        cert = cert.add_extension(crl_distribution_point(crl_url), critical=False)
     cert = cert.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,

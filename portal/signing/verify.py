@@ -17,7 +17,6 @@ from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import (
@@ -34,7 +33,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from portal.domain import ValidationFailed
 
-from .pki import load_pem_or_der_certificate
+from .pki import asn1_certificate, load_pem_or_der_certificate
 
 logger = logging.getLogger(__name__)
 
@@ -328,4 +327,4 @@ def _asn1_certificate(root: x509.Certificate | bytes) -> asn1_x509.Certificate:
     :raises CertificateRejected: if bytes given as a root are not a certificate.
     """
     cert = root if isinstance(root, x509.Certificate) else load_pem_or_der_certificate(root)
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    return asn1_certificate(cert)
