@@ -9,22 +9,24 @@ import io
 import json
 import re
 import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from portal.audit.services import Actor
 from portal.evidence.jobs import render_evidence
-from portal.extensions import db
-from portal.review.certificates import add_trusted_root
-from portal.signing.pki import make_ca, make_signer_p12
 
 from ..documents.test_documents_api import auth
-from ..factories import PASSWORD, World
-from ..review.flow import PASSPHRASE, register, trusted_pki
+from ..factories import PASSWORD
+from ..review.flow import (
+    PASSPHRASE,
+    ades_verify,
+    approve,
+    counsel_p12,
+    register,
+    trusted_ca,
+    trusted_pki,
+)
 from ..review.tsa import LocalCrl, local_tsa
 from .test_bundles_api import page_text, ready_case, run
 
@@ -245,41 +247,25 @@ def test_with_a_time_stamping_authority_a_signed_volume_is_b_lta_for_pyhankos_va
 ):
     """The volume of a filing bundle is signed like a letter: against a TSA on 127.0.0.1 it is
     PAdES B-LTA, and pyHanko's own validator (AdES, given only the root) judges it valid."""
-    legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
+    legal = auth(app, "legal")
     case = ready_case(app, client, world)
     bundle = build(client, app, case, "ew_court")
     submitted = client.post(f"/api/v1/bundles/{bundle['id']}/submit", json={}, headers=legal)
     assert submitted.status_code == 200, submitted.get_json()
-    ca_pem, ca_key = make_ca("Test Counsel CA")
-    with app.app_context():
-        add_trusted_root(Actor.cli(), ca_pem)
-        db.session.commit()
+    ca_pem, ca_key = trusted_ca(app)
     # Long-term validation needs revocation status: the certificates name the CA's CRL.
     with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key, crl.url) as url:
-        p12 = make_signer_p12(
-            ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
-            passphrase=PASSPHRASE, crl_url=crl.url,
-        )  # fmt: skip
+        p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
         assert register(client, app, p12).status_code == 201
         app.config["TSA_URL"] = url
-        signed = client.post(
-            f"/api/v1/bundles/{bundle['id']}/review",
-            json={"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
-            headers=lawyer,
-        )
+        signed = approve(client, app, f"/api/v1/bundles/{bundle['id']}/review")
     assert signed.status_code == 200, signed.get_json()
     volume = client.get(f"/api/v1/bundles/{bundle['id']}/pdf?volume=1", headers=legal).data
     verified = client.post(
         "/api/v1/verify", data={"file": (io.BytesIO(volume), "volume.pdf")}, headers=legal
     ).get_json()
     assert verified["valid"] and verified["signatures"][0]["level"] == "B-LTA"
-    (tmp_path / "volume.pdf").write_bytes(volume)
-    (tmp_path / "root.pem").write_bytes(ca_pem)
-    checked = subprocess.run(
-        [str(Path(sys.executable).with_name("pyhanko")), "sign", "adesverify",
-         "--trust", str(tmp_path / "root.pem"), "--trust-replace", str(tmp_path / "volume.pdf")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    checked = ades_verify(volume, ca_pem, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # Its summary line: intact and trusted, a trusted time stamp, only long-term updates after.
     assert ":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES," in (

@@ -10,9 +10,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pikepdf
 from cryptography import x509
@@ -23,33 +21,33 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import Actor
 from portal.extensions import db
 from portal.review import services as review_services
-from portal.review.certificates import add_trusted_root, remove_trusted_root, trusted_roots
+from portal.review.certificates import remove_trusted_root, trusted_roots
 from portal.review.models import Approval, SigningCertificate
-from portal.signing.pki import make_ca, make_crl, make_signer_p12, open_pkcs12
+from portal.signing.pki import make_ca, make_crl, open_pkcs12
 from portal.signing.tsa import authority, make_tsa_certificate
 
 from ..conftest import login
-from ..documents.test_documents_api import auth, complete_the_lawyer
+from ..documents.test_documents_api import auth
 from ..factories import PASSWORD, World
 from ..ui.conftest import text
-from .flow import PASSPHRASE, register, signed_letter, trusted_pki
+from .flow import (
+    PASSPHRASE,
+    ades_verify,
+    approve,
+    counsel_p12,
+    register,
+    signed_letter,
+    submitted_letter,
+    trusted_ca,
+    trusted_pki,
+)
 from .tsa import LocalCrl, local_tsa
 
 
 def in_review(app, client, world) -> int:
     """A final demand letter submitted to the lawyer, whose trusted certificate is registered."""
-    pki = trusted_pki(app)
-    complete_the_lawyer(app)
-    assert register(client, app, pki["p12"]).status_code == 201
-    legal = auth(app, "legal")
-    made = client.post(
-        f"/api/v1/cases/{world.assigned_case}/documents",
-        json={"kind": "demand_letter", "mode": "final"},
-        headers=legal,
-    ).get_json()
-    submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
-    assert submitted.status_code == 200
-    return made["id"]
+    assert register(client, app, trusted_pki(app)["p12"]).status_code == 201
+    return submitted_letter(app, client, world)
 
 
 def count(app, model) -> int:
@@ -59,11 +57,9 @@ def count(app, model) -> int:
 
 def test_a_certificate_from_an_untrusted_ca_is_refused_naming_its_issuer(app, client, world):
     trusted_pki(app)  # the portal trusts one CA, but not the one below
-    ca_pem, ca_key = make_ca("Mallory's Own CA")
-    p12 = make_signer_p12(
-        ca_pem, ca_key, common_name="Other Lawyer", email=World.EMAILS["other_lawyer"],
-        passphrase=PASSPHRASE,
-    )  # fmt: skip
+    p12 = counsel_p12(
+        *make_ca("Mallory's Own CA"), common_name="Other Lawyer", email=World.EMAILS["other_lawyer"]
+    )
     refused = register(client, app, p12)
     assert refused.status_code == 422
     error = refused.get_json()["error"]
@@ -75,14 +71,8 @@ def test_a_certificate_from_an_untrusted_ca_is_refused_naming_its_issuer(app, cl
 
 def test_an_expired_certificate_is_refused(app, client, world):
     # A trusted CA that issued a certificate valid for one day, two years ago.
-    ca_pem, ca_key = make_ca("Test Counsel CA (old)", now=datetime.now(UTC) - timedelta(days=800))
-    with app.app_context():
-        add_trusted_root(Actor.cli(), ca_pem)
-        db.session.commit()
-    old = make_signer_p12(
-        ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
-        passphrase=PASSPHRASE, now=datetime.now(UTC) - timedelta(days=730), days=1,
-    )  # fmt: skip
+    ca = trusted_ca(app, "Test Counsel CA (old)", now=datetime.now(UTC) - timedelta(days=800))
+    old = counsel_p12(*ca, now=datetime.now(UTC) - timedelta(days=730), days=1)
     refused = register(client, app, old)
     assert refused.status_code == 422
     assert "The certificate expired on" in refused.get_json()["error"]["message"]
@@ -90,8 +80,8 @@ def test_an_expired_certificate_is_refused(app, client, world):
 
 
 def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, client, world):
-    made = {"id": in_review(app, client, world)}
-    legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
+    document_id = in_review(app, client, world)
+    legal = auth(app, "legal")
 
     # The admin stops trusting the CA after the certificate was registered.
     with app.app_context():
@@ -99,15 +89,11 @@ def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, 
             remove_trusted_root(Actor.cli(), root)
         db.session.commit()
         audits = db.session.scalar(select(func.count()).select_from(AuditEntry))
-    refused = client.post(
-        f"/api/v1/documents/{made['id']}/review",
-        json={"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
-        headers=lawyer,
-    )
+    refused = approve(client, app, f"/api/v1/documents/{document_id}/review")
     assert refused.status_code == 409
     message = refused.get_json()["error"]["message"]
     assert message.startswith("Nothing was signed: No certificate authority is trusted yet")
-    document = client.get(f"/api/v1/documents/{made['id']}", headers=legal).get_json()
+    document = client.get(f"/api/v1/documents/{document_id}", headers=legal).get_json()
     assert document["status"] == "in_review" and document["approval"] is None
     assert count(app, Approval) == 0
     with app.app_context():
@@ -115,27 +101,20 @@ def test_approval_after_the_root_is_withdrawn_is_409_and_nothing_is_signed(app, 
         # refusal may add its own entry, never an approval).
         actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.id > audits)).all()
         assert not [action for action in actions if "approve" in action or "sign" in action]
-    pdf = client.get(f"/api/v1/documents/{made['id']}/pdf", headers=legal)
+    pdf = client.get(f"/api/v1/documents/{document_id}/pdf", headers=legal)
     assert pdf.status_code == 200 and b"/ByteRange" not in pdf.data
 
 
 def test_wrong_passwords_and_passphrases_on_approval_are_audited_and_limited(
     app, client, world, monkeypatch
 ):
-    made = {"id": in_review(app, client, world)}
-    legal, lawyer = auth(app, "legal"), auth(app, "lawyer")
-    url = f"/api/v1/documents/{made['id']}/review"
-
-    def approve(password: str, passphrase: str):
-        return client.post(
-            url,
-            json={"decision": "approve", "password": password, "p12_passphrase": passphrase},
-            headers=lawyer,
-        )
+    document_id = in_review(app, client, world)
+    legal = auth(app, "legal")
+    url = f"/api/v1/documents/{document_id}/review"
 
     # Three wrong passwords and two wrong passphrases: five failures, each 422 and audited.
     for password, passphrase in [("nope", PASSPHRASE)] * 3 + [(PASSWORD, "nope")] * 2:
-        assert approve(password, passphrase).status_code == 422
+        assert approve(client, app, url, password, passphrase).status_code == 422
     with app.app_context():
         failures = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "approval.failed")
@@ -144,16 +123,16 @@ def test_wrong_passwords_and_passphrases_on_approval_are_audited_and_limited(
             "password", "password", "password", "passphrase", "passphrase",
         ]  # fmt: skip
     # The sixth attempt is refused before anything is checked, even with the right secrets.
-    paused = approve(PASSWORD, PASSPHRASE)
+    paused = approve(client, app, url)
     assert paused.status_code == 429
     assert "approval is paused for your account until" in paused.get_json()["error"]["message"]
-    assert client.get(f"/api/v1/documents/{made['id']}", headers=legal).get_json()["status"] == (
+    assert client.get(f"/api/v1/documents/{document_id}", headers=legal).get_json()["status"] == (
         "in_review"
     )
     # Fifteen minutes later the window has passed and the right secrets sign.
     later = review_services.utcnow() + timedelta(minutes=16)
     monkeypatch.setattr(review_services, "utcnow", lambda: later)
-    signed = approve(PASSWORD, PASSPHRASE)
+    signed = approve(client, app, url)
     assert signed.status_code == 200, signed.get_json()
     assert signed.get_json()["status"] == "signed"
 
@@ -198,14 +177,8 @@ def test_with_a_time_stamping_authority_a_signed_letter_is_pades_b_lta(
     """Signed through the API against a TSA on 127.0.0.1: the verify API reports the
     signature time-stamped with its validation data and a document time stamp (B-LTA), and
     poppler's pdfsig finds the signature valid and lists the document time stamp."""
-    ca_pem, ca_key = make_ca("Test Counsel CA")
-    p12 = make_signer_p12(
-        ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
-        organization="Test Chambers LLP", passphrase=PASSPHRASE,
-    )  # fmt: skip
-    with app.app_context():
-        add_trusted_root(Actor.cli(), ca_pem)
-        db.session.commit()
+    ca_pem, ca_key = trusted_ca(app)
+    p12 = counsel_p12(ca_pem, ca_key)
     with local_tsa(ca_pem, ca_key) as url:
         app.config["TSA_URL"] = url
         document_id, pdf = signed_letter(app, client, world, p12)
@@ -270,17 +243,11 @@ def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
     """The CA's CRL (on 127.0.0.1, named in each certificate) is fetched at registration and at
     every approval: a revoked certificate is refused (422), and one revoked after it was
     registered stops approval (409) with nothing signed."""
-    ca_pem, ca_key = make_ca("Test Counsel CA")
-    with app.app_context():
-        add_trusted_root(Actor.cli(), ca_pem)
-        db.session.commit()
+    ca_pem, ca_key = trusted_ca(app)
     with LocalCrl(ca_pem, ca_key) as crl:
 
         def issue() -> tuple[bytes, int]:
-            p12 = make_signer_p12(
-                ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
-                passphrase=PASSPHRASE, crl_url=crl.url,
-            )  # fmt: skip
+            p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
             return p12, open_pkcs12(p12, PASSPHRASE)[1].serial_number
 
         revoked, serial = issue()
@@ -292,21 +259,9 @@ def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
 
         good, serial = issue()
         assert register(client, app, good).status_code == 201
-        complete_the_lawyer(app)
-        legal = auth(app, "legal")
-        made = client.post(
-            f"/api/v1/cases/{world.assigned_case}/documents",
-            json={"kind": "demand_letter", "mode": "final"},
-            headers=legal,
-        ).get_json()
-        submitted = client.post(f"/api/v1/documents/{made['id']}/submit", json={}, headers=legal)
-        assert submitted.status_code == 200
+        document_id = submitted_letter(app, client, world)
         crl.revoked.append(serial)  # the CA revokes it after registration
-        stopped = client.post(
-            f"/api/v1/documents/{made['id']}/review",
-            json={"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
-            headers=auth(app, "lawyer"),
-        )
+        stopped = approve(client, app, f"/api/v1/documents/{document_id}/review")
         assert stopped.status_code == 409
         assert "has been revoked" in stopped.get_json()["error"]["message"]
         assert count(app, Approval) == 0
@@ -317,15 +272,9 @@ def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it
 ):
     """At signing the CRL the certificate names is fetched into the DSS; verification judges
     revocation on that embedded data, fetching nothing."""
-    ca_pem, ca_key = make_ca("Test Counsel CA")
-    with app.app_context():
-        add_trusted_root(Actor.cli(), ca_pem)
-        db.session.commit()
+    ca_pem, ca_key = trusted_ca(app)
     with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key, crl.url) as url:
-        p12 = make_signer_p12(
-            ca_pem, ca_key, common_name="Lawyer Test", email=World.EMAILS["lawyer"],
-            passphrase=PASSPHRASE, crl_url=crl.url,
-        )  # fmt: skip
+        p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
         app.config["TSA_URL"] = url
         _document_id, pdf = signed_letter(app, client, world, p12)
         fetched = crl.fetched
@@ -344,13 +293,7 @@ def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it
     assert verified["valid"] is True
     # pyHanko's own validator, AdES-style (long-term: from the embedded data alone, the CRL
     # server being gone), given only the root.
-    (tmp_path / "letter.pdf").write_bytes(pdf)
-    (tmp_path / "root.pem").write_bytes(ca_pem)
-    checked = subprocess.run(
-        [str(Path(sys.executable).with_name("pyhanko")), "sign", "adesverify", "--pretty-print",
-         "--trust", str(tmp_path / "root.pem"), "--trust-replace", str(tmp_path / "letter.pdf")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    checked = ades_verify(pdf, ca_pem, tmp_path, "--pretty-print")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "The signer's certificate is trusted." in checked.stdout
     assert "This timestamp is backed by a time stamping authority." in checked.stdout
