@@ -37,6 +37,8 @@ DEB_DOCS     := libreoffice-writer-nogui libreoffice-calc-nogui qpdf poppler-uti
 DEB_FONTS    := fonts-noto-cjk fonts-dejavu-core fonts-liberation2
 DEB_BROWSER  := chromium
 DEB_SERVICES := postgresql redis-server
+# certutil: the tests give pdfsig a trust store holding only the test CA.
+DEB_TESTS    := libnss3-tools
 
 # `make test` runs every step, even after a failure, and fails at the end if any step failed.
 TEST_STEPS := lint db-check-sqlite db-check-postgres templates-check pytest-sqlite pytest-postgres
@@ -77,7 +79,7 @@ sysdeps-run: python-check
 	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) --want $(DEB_BROWSER) $(DEB_SERVICES)
 
 sysdeps-test: python-check
-	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) $(DEB_BROWSER) $(DEB_SERVICES)
+	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) $(DEB_BROWSER) $(DEB_SERVICES) $(DEB_TESTS)
 
 venv: $(STAMP)
 

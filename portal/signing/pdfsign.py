@@ -27,7 +27,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    PdfSigningSession,
+    TimestampDSSContentSettings,
+)
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -162,10 +166,24 @@ def sign_pdf(
 
 
 def _long_term(context: ValidationContext | None) -> dict[str, object]:
-    """PAdES B-LT and B-LTA settings when a time stamp can be had (a context), else none."""
+    """PAdES B-LT and B-LTA settings when a time stamp can be had (a context), else none.
+
+    All validation data (the signer's and the authority's) goes into the DSS *before* the
+    document time stamp, so the time stamp protects it and is the file's last revision: the
+    file as a whole is signed, which is what readers such as Poppler's ``pdfsig`` report.
+    """
     if context is None:
         return {}
-    return {"embed_validation_info": True, "use_pades_lta": True, "validation_context": context}
+    before_the_time_stamp = DSSContentSettings(
+        include_vri=False,
+        next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
+    )
+    return {
+        "embed_validation_info": True,
+        "use_pades_lta": True,
+        "validation_context": context,
+        "dss_settings": before_the_time_stamp,
+    }
 
 
 def _signer(

@@ -27,7 +27,7 @@ from ..review.flow import (
     trusted_ca,
     trusted_pki,
 )
-from ..review.tsa import LocalCrl, local_tsa
+from ..review.tsa import LocalCrl, assert_pdfsig_b_lta, local_tsa
 from .test_bundles_api import page_text, ready_case, run
 
 #: Pages of each long exhibit: two of them overflow ``ew_court``'s 350 pages per volume.
@@ -246,7 +246,8 @@ def test_with_a_time_stamping_authority_a_signed_volume_is_b_lta_for_pyhankos_va
     app, client, world, tmp_path
 ):
     """The volume of a filing bundle is signed like a letter: against a TSA on 127.0.0.1 it is
-    PAdES B-LTA, and pyHanko's own validator (AdES, given only the root) judges it valid."""
+    PAdES B-LTA, pyHanko's own validator (AdES, given only the root) judges it valid, and
+    poppler's pdfsig finds it valid, trusted and wholly signed by the document time stamp."""
     legal = auth(app, "legal")
     case = ready_case(app, client, world)
     bundle = build(client, app, case, "ew_court")
@@ -271,3 +272,4 @@ def test_with_a_time_stamping_authority_a_signed_volume_is_b_lta_for_pyhankos_va
     assert ":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES," in (
         checked.stdout
     )
+    assert_pdfsig_b_lta(volume, ca_pem, tmp_path, "Lawyer Test")

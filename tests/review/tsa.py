@@ -8,12 +8,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from portal.signing.pki import make_crl
 from portal.signing.tsa import authority, make_tsa_certificate
+
+from ..signing.pdfsig import parse_pdfsig, run_pdfsig
 
 
 @contextmanager
@@ -56,3 +59,19 @@ class LocalCrl:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+
+def assert_pdfsig_b_lta(pdf: bytes, root_pem: bytes, folder: Path, signer: str) -> None:
+    """Poppler's ``pdfsig``, trusting only ``root_pem``, on a PAdES B-LTA file: the signer's
+    signature is valid and trusted, and the last signature is the authority's document time
+    stamp, which signs the whole file (the validation data sits before it)."""
+    signature, stamp = parse_pdfsig(run_pdfsig(pdf, folder, trust=root_pem))
+    assert signature["Signer Certificate Common Name"] == signer
+    assert signature["Signature Validation"] == "Signature is Valid."
+    assert signature["Certificate Validation"] == "Certificate is Trusted."
+    # Only validation data and the time stamp follow the signature, which therefore cannot
+    # cover the whole file; the time stamp does.
+    assert signature.get("Not total document signed") is True
+    assert stamp["Signer Certificate Common Name"] == "Arrears Portal DEMO TSA"
+    assert stamp.get("Total document signed") is True
+    assert stamp["Signed Ranges"].endswith(f"- {len(pdf)}]")

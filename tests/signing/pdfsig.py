@@ -12,13 +12,29 @@ _HEADER = re.compile(r"^Signature #(\d+):\s*$")
 _ITEM = re.compile(r"^\s+- (.*?)\s*$")
 
 
-def run_pdfsig(pdf: bytes, folder: Path) -> str:
-    """Run ``pdfsig`` on the PDF and return what it printed (its exit code says little)."""
+CERTUTIL = "/usr/bin/certutil"
+
+
+def run_pdfsig(pdf: bytes, folder: Path, *, trust: bytes | None = None) -> str:
+    """Run ``pdfsig`` on the PDF and return what it printed (its exit code says little).
+
+    ``trust`` (a PEM root) makes an NSS database holding only that root, so pdfsig judges the
+    certificates against it (else it reports the issuer as not trusted)."""
     path = folder / "pdfsig-input.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run(
-        [PDFSIG, str(path)], capture_output=True, text=True, timeout=30, check=False
-    )
+    command = [PDFSIG, str(path)]
+    if trust is not None:
+        nss = folder / "nss"
+        nss.mkdir(exist_ok=True)
+        (nss / "root.pem").write_bytes(trust)
+        database = f"sql:{nss}"
+        for step in (
+            ["-N", "-d", database, "--empty-password"],
+            ["-A", "-d", database, "-n", "root", "-t", "CT,C,C", "-i", str(nss / "root.pem")],
+        ):
+            subprocess.run([CERTUTIL, *step], capture_output=True, timeout=30, check=True)
+        command[1:1] = ["-nssdir", database]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     return result.stdout + result.stderr
 
 
