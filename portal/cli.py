@@ -222,7 +222,7 @@ def demo_tsa_command(host: str, port: int, url_only: bool) -> None:
     from werkzeug.serving import run_simple
 
     from .seed import demo_ca_path, demo_tsa_path
-    from .signing.pki import make_crl
+    from .signing.demo_pki import DemoRevocation
     from .signing.tsa import authority
 
     path = demo_tsa_path()
@@ -236,17 +236,15 @@ def demo_tsa_command(host: str, port: int, url_only: bool) -> None:
         click.echo(url)
         return
     cert_pem, key_pem = _pem_pair(path.read_bytes())
-    crl = None
+    revocation = None
     if demo_ca_path().exists():
-        ca_pem, ca_key = _pem_pair(demo_ca_path().read_bytes())
-
-        def crl() -> bytes:
-            return make_crl(ca_pem, ca_key, [])
-
+        revocation = DemoRevocation(*_pem_pair(demo_ca_path().read_bytes()))
     click.echo(
-        f"Demo time-stamping authority (DEMO CA) on {url}, its CRL on http://{host}:{port}/crl"
+        f"Demo time-stamping authority (DEMO CA) on {url}, its CRL on http://{host}:{port}/crl "
+        f"and OCSP responder on http://{host}:{port}/ocsp"
     )
-    run_simple(host, port, authority(cert_pem, key_pem, crl), use_reloader=False, threaded=True)
+    app = authority(cert_pem, key_pem, revocation)
+    run_simple(host, port, app, use_reloader=False, threaded=True)
 
 
 def _pem_pair(data: bytes) -> tuple[bytes, bytes]:

@@ -58,8 +58,9 @@ DOC_TEMPLATES_DIR = None
 #: An RFC 3161 time-stamping authority (``https://…``) that counts signatures' times; None =
 #: no time stamp (the signing time is the signer's claim). The TSA's root must be trusted.
 TSA_URL = None
-#: Where ``make run`` serves the demo's time-stamping authority and CRL (``flask demo-tsa``); the
-#: demo lawyers' certificates name ``<DEMO_PKI_URL>/crl`` as their CRL distribution point.
+#: Where ``make run`` serves the demo's time-stamping authority, CRL and OCSP responder (``flask
+#: demo-tsa``); the demo certificates name ``<DEMO_PKI_URL>/crl`` as their CRL distribution point
+#: and ``<DEMO_PKI_URL>/ocsp`` as their OCSP responder.
 DEMO_PKI_URL = "http://127.0.0.1:5001"
 #: Where the audit chain's head is checkpointed (outside the database), and the key of the
 #: checkpoints' MAC. ``None``: ``instance/audit-checkpoints.jsonl``, and a key made once in

@@ -267,8 +267,7 @@ def _seed_pki(actor: Actor) -> int:
     """A demo certificate authority, trusted by this portal only, and a certificate for each
     demo lawyer who has none; clearly named as demo. Returns how many certificates were made."""
     from .review.certificates import active_certificate, add_trusted_root, register_certificate
-    from .signing.pki import make_ca, make_signer_p12
-    from .signing.tsa import make_tsa_certificate
+    from .signing.demo_pki import make_ca, make_signer_p12, make_tsa_certificate
 
     lawyers = [
         user
@@ -279,10 +278,12 @@ def _seed_pki(actor: Actor) -> int:
         return 0
     ca_pem, ca_key = make_ca("Arrears Portal DEMO CA (not for real documents)")
     add_trusted_root(actor, ca_pem, demo=True)
-    # The demo's time-stamping authority and CRL (``flask demo-tsa``, started by ``make run``):
-    # the authority's certificate, and the demo CA's own key to sign its revocation list.
-    crl_url = f"{current_app.config['DEMO_PKI_URL'].rstrip('/')}/crl"
-    tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key, crl_url=crl_url)
+    # The demo's time-stamping authority, CRL and OCSP responder (``flask demo-tsa``, started
+    # by ``make run``): the authority's certificate, and the demo CA's own key to sign its
+    # revocation list and OCSP answers.
+    service = current_app.config["DEMO_PKI_URL"].rstrip("/")
+    pointers = {"crl_url": f"{service}/crl", "ocsp_url": f"{service}/ocsp"}
+    tsa_cert, tsa_key = make_tsa_certificate(ca_pem, ca_key, **pointers)
     write_secret(demo_tsa_path(), tsa_cert + tsa_key)
     write_secret(demo_ca_path(), ca_pem + ca_key)
     for lawyer in lawyers:
@@ -293,7 +294,7 @@ def _seed_pki(actor: Actor) -> int:
             email=lawyer.email,
             organization=lawyer.firm,
             passphrase=DEMO_P12_PASSPHRASE,
-            crl_url=crl_url,
+            **pointers,
         )
         register_certificate(actor, lawyer, p12, DEMO_P12_PASSPHRASE)
     return len(lawyers)

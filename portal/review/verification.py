@@ -71,8 +71,15 @@ class Verdict:
                     "certifying": s.certifying,
                     "level": s.level,
                     "timestamped": s.timestamped,
+                    **(
+                        {"timestamp_at": s.signed_at.isoformat()}
+                        if s.timestamped and s.signed_at
+                        else {}
+                    ),
                     "validation_data": s.validation_data,
                     "revocation": s.revocation,
+                    "revocation_source": s.revocation_source,
+                    "revoked_at": s.revoked_at.isoformat() if s.revoked_at else None,
                     "fingerprint_sha256": s.signer_fingerprint_sha256,
                     "summary": s.summary,
                 }
@@ -131,7 +138,8 @@ def verify_file(data: bytes) -> Verdict:
     :raises ValidationFailed: not a readable PDF.
     """
     sha256 = hashlib.sha256(data).hexdigest()
-    signatures = verify_pdf(data, trust_roots())
+    # A trusted signer's issuer is asked whether the certificate has been revoked since.
+    signatures = verify_pdf(data, trust_roots(), ask_issuers=True)
     document, volume = _by_hash(sha256)
     exact = document is not None or volume is not None
     if not exact:

@@ -14,11 +14,14 @@ The stamp's text and the embedded fonts that show it in any script are in ``stam
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from asn1crypto.crl import CertificateList
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
@@ -35,12 +38,15 @@ from pyhanko.sign.signers.pdf_signer import (
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from portal.domain import DomainError, ValidationFailed
 
 from .pki import asn1_certificate, check_signing_certificate, open_pkcs12, run_async
 from .stamp import Stamp, stamp_appearance
+
+logger = logging.getLogger(__name__)
 
 #: Size of the visible stamp, in points, and its distance from the page edges (LibreOffice's
 #: default 2 cm margin), so that it sits in the bottom-right corner of the text area.
@@ -144,12 +150,16 @@ def sign_pdf(
         # The revocation data the certificates name is fetched into the DSS (B-LT); the
         # backend is ours and closed when done.
         backend = AIOHttpFetcherBackend(per_request_timeout=timeout)
+        fetchers = backend.get_fetchers()
         try:
+            certificates = [asn1_certificate(item) for item in (cert, *chain)]
+            certificates += await _authority_certificates(timestamper)
             await sign(
                 ValidationContext(
                     trust_roots=[asn1_certificate(root) for root in trust_roots],
                     allow_fetching=True,
-                    fetchers=backend.get_fetchers(),
+                    fetchers=fetchers,
+                    crls=await _crls(fetchers, certificates),
                     revocation_mode="soft-fail",
                 )
             )
@@ -163,6 +173,35 @@ def sign_pdf(
     except (SigningError, PdfError) as exc:
         raise ValidationFailed(f"The PDF cannot be signed: {exc}") from exc
     return output.getvalue()
+
+
+async def _authority_certificates(timestamper: TimeStamper) -> list[asn1_x509.Certificate]:
+    """The time-stamping authority's certificates, from a time stamp it makes for the
+    purpose (pyHanko keeps it for the signature's own)."""
+    token = await timestamper.async_dummy_response("sha256")
+    certificates = token["content"]["certificates"] or []
+    return [choice.chosen for choice in certificates if choice.name == "certificate"]
+
+
+async def _crls(
+    fetchers: Fetchers, certificates: list[asn1_x509.Certificate]
+) -> list[CertificateList]:
+    """The CRLs the certificates name, fetched now (one that does not answer is skipped).
+
+    Validation at signing stops at the first good answer, an OCSP one where a certificate
+    names a responder; the CRLs are embedded as well so that the file still validates from its
+    own data once the responder has gone (validators ask a named responder first and, when it
+    does not answer, fall back on CRLs, not on embedded OCSP answers).
+    """
+    found: list[CertificateList] = []
+    for certificate in certificates:
+        if certificate.self_signed != "no" or not certificate.crl_distribution_points:
+            continue
+        try:
+            found.extend(await fetchers.crl_fetcher.fetch(certificate))
+        except Exception:  # soft-fail, as for the validation itself
+            logger.info("No CRL for %s", certificate.subject.human_friendly, exc_info=True)
+    return found
 
 
 def _long_term(context: ValidationContext | None) -> dict[str, object]:

@@ -12,14 +12,13 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -318,150 +317,3 @@ def _looks_like_der_sequence(data: bytes) -> bool:
 def _rejected(message: str, note: str, *, field: str = "file") -> CertificateRejected:
     """The error for a certificate problem, with ``note`` shown next to the form field."""
     return CertificateRejected(message, fields={field: [note]})
-
-
-# --- Throw-away PKI for demo data and tests -----------------------------------------------
-
-
-def make_ca(
-    common_name: str, *, now: datetime | None = None, days: int = 3650
-) -> tuple[bytes, bytes]:
-    """Create a self-signed CA; returns ``(cert_pem, key_pem)`` with an unencrypted key."""
-    start = (now or datetime.now(UTC)) - timedelta(minutes=5)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
-
-
-def make_signer_p12(
-    ca_cert_pem: bytes,
-    ca_key_pem: bytes,
-    *,
-    common_name: str,
-    email: str,
-    organization: str | None = None,
-    passphrase: str,
-    now: datetime | None = None,
-    days: int = 825,
-    key_usage: Literal["sign", "encrypt"] = "sign",
-    crl_url: str | None = None,
-) -> bytes:
-    """Issue a signer certificate from the CA and pack it with its key and the CA as PKCS#12.
-
-    ``key_usage="encrypt"`` issues a key-encipherment-only certificate, which must not sign.
-    ``crl_url`` is where the CA publishes its revocation list (the CRL distribution point).
-    """
-    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
-    ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
-    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-        raise TypeError("make_signer_p12 expects a CA key made by make_ca")
-    start = (now or datetime.now(UTC)) - timedelta(minutes=5)
-    key = ec.generate_private_key(ec.SECP256R1())
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organization:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name(attributes))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(sign=key_usage == "sign"), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-    )
-    if key_usage == "sign":
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]),
-            critical=False,
-        )
-    if crl_url:
-        builder = builder.add_extension(crl_distribution_point(crl_url), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
-    return pkcs12.serialize_key_and_certificates(
-        name=common_name.encode("utf-8"),
-        key=key,
-        cert=cert,
-        cas=[ca_cert],
-        encryption_algorithm=(
-            serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
-            if passphrase
-            else serialization.NoEncryption()
-        ),
-    )
-
-
-def crl_distribution_point(url: str) -> x509.CRLDistributionPoints:
-    """The extension naming where the issuing CA publishes its revocation list."""
-    point = x509.DistributionPoint(
-        full_name=[x509.UniformResourceIdentifier(url)],
-        relative_name=None,
-        reasons=None,
-        crl_issuer=None,
-    )
-    return x509.CRLDistributionPoints([point])
-
-
-def make_crl(
-    ca_cert_pem: bytes, ca_key_pem: bytes, revoked: list[int], *, now: datetime | None = None
-) -> bytes:
-    """The CA's certificate revocation list (DER) naming the ``revoked`` serial numbers; it is
-    fresh for a day."""
-    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem)
-    ca_key = serialization.load_pem_private_key(ca_key_pem, password=None)
-    moment = (now or datetime.now(UTC)) - timedelta(minutes=1)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca_cert.subject)
-        .last_update(moment)
-        .next_update(moment + timedelta(days=1))
-        .add_extension(x509.CRLNumber(int(moment.timestamp())), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),  # type: ignore[arg-type]
-            critical=False,
-        )
-    )
-    for serial in revoked:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(moment).build()
-        )
-    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
-
-
-def _key_usage(*, sign: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=sign,
-        content_commitment=sign,
-        key_encipherment=not (sign or cert_sign),
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )

@@ -1,9 +1,12 @@
-"""Checking the signatures in a PDF against the portal's trusted roots, without the network.
+"""Checking the signatures in a PDF against the portal's trusted roots.
 
 "Valid" is strict (see the design's Signing section): pyHanko's ``bottom_line`` *and* a
 signature that covers the entire file *and* a chain to a trusted root *and* an intact hash.
 A file with anything appended after the signature is therefore not valid, even when pyHanko
 considers the addition harmless.
+
+The file alone decides everything but the certificate's revocation status now: with
+``ask_issuers`` the issuer of a trusted signer's certificate is asked (``revocation``).
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import Literal
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -34,6 +38,7 @@ from pyhanko_certvalidator import ValidationContext
 from portal.domain import ValidationFailed
 
 from .pki import asn1_certificate, load_pem_or_der_certificate
+from .revocation import RevocationStatus, current_status
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +71,27 @@ class SignatureReport:
     level: str = "B-B"
     timestamped: bool = False  #: the signing time comes from a valid time-stamp token
     validation_data: bool = False  #: certificates (and revocation data) embedded in a DSS
-    #: "revoked", "good (embedded CRL/OCSP)" when the file's own revocation data covers it, or
-    #: "not checked" (no revocation data in the file; nothing is fetched for a verification).
-    revocation: str = "not checked"
+    #: "good", "revoked" or "unknown": from the issuer now when it was asked and answered,
+    #: else from the CRLs and OCSP answers embedded in the file.
+    revocation: Literal["good", "revoked", "unknown"] = "unknown"
+    #: "issuer" (asked now), "embedded" (the file's DSS), or None (no source).
+    revocation_source: str | None = None
+    revoked_at: datetime | None = None  #: when the certificate was revoked (UTC), if known
+    #: The certificate was revoked before the signature's trusted time (or, without a time
+    #: stamp, at all): the signature cannot be relied on.
+    revoked_before_signing: bool = False
 
     @property
     def valid(self) -> bool:
-        """Intact, trusted, covering the entire file, and pyHanko's bottom line holds."""
-        return self.bottom_line and self.covers_whole_file and self.trusted and self.intact
+        """Intact, trusted, covering the entire file, pyHanko's bottom line holds, and the
+        certificate was not revoked when it signed."""
+        return (
+            self.bottom_line
+            and self.covers_whole_file
+            and self.trusted
+            and self.intact
+            and not self.revoked_before_signing
+        )
 
 
 def verify_pdf(
@@ -81,13 +99,17 @@ def verify_pdf(
     trust_roots: Sequence[x509.Certificate | bytes],
     *,
     now: datetime | None = None,
+    ask_issuers: bool = False,
 ) -> list[SignatureReport]:
     """Report on every signature in a PDF, in signing order; empty for an unsigned PDF.
 
     ``trust_roots`` are certificates (objects, or PEM/DER bytes); the time-stamping
     authority's root must be among them for a time-stamped signature to be trusted.
-    Nothing is fetched: revocation is judged on the CRLs and OCSP responses embedded in the
-    file's DSS (PAdES B-LT), else reported "not checked". Trust is judged at ``now``, so once
+    Revocation is judged on the CRLs and OCSP responses embedded in the file's DSS (PAdES
+    B-LT); with ``ask_issuers`` the CRL and OCSP responder a *trusted* signer's certificate
+    names are also asked now (the file's own addresses are never followed for an untrusted
+    one). A certificate revoked after a time-stamped signature leaves it valid: the time
+    stamp proves it was made before. Trust is judged at ``now``, so once
     the signer's certificate expires an old signature without a time stamp is no longer
     trusted; the approval record is the lasting evidence.
 
@@ -111,10 +133,64 @@ def verify_pdf(
     certification = _certification_signature(reader)
     archive = _archive_timestamp(reader, roots, moment)
     dss = _read_dss(reader)
-    return [
+    reports = [
         _report(signature, roots, moment, certification, archive=archive, dss=dss)
         for signature in signatures
     ]
+    if ask_issuers:
+        reports = [
+            _with_issuers_word(report, signature, roots, moment)
+            for report, signature in zip(reports, signatures, strict=True)
+        ]
+    return reports
+
+
+def _with_issuers_word(
+    report: SignatureReport,
+    signature: EmbeddedPdfSignature,
+    roots: list[asn1_x509.Certificate],
+    moment: datetime,
+) -> SignatureReport:
+    """The report with the issuer's answer on the certificate's revocation, for a trusted,
+    intact signature (an unknown answer leaves the embedded verdict)."""
+    if not (report.trusted and report.intact):
+        return report
+    try:
+        status = current_status(
+            signature.signer_cert, signature.other_embedded_certs, roots, moment
+        )
+    except Exception:  # a damaged certificate: nothing to ask about
+        logger.info("Revocation of %r could not be asked", report.field_name, exc_info=True)
+        return report
+    if status.state == "unknown":
+        return report
+    return (
+        _revoked(report, status)
+        if status.state == "revoked"
+        else replace(report, revocation="good", revocation_source="issuer")
+    )
+
+
+def _revoked(report: SignatureReport, status: RevocationStatus) -> SignatureReport:
+    """A revoked certificate: harmless to a signature time-stamped before the revocation."""
+    when = status.revoked_at
+    before = not (report.timestamped and report.signed_at and when and report.signed_at < when)
+    on = f" on {when:%Y-%m-%d %H:%M} UTC" if when else ""
+    summary = (
+        f"The certificate {report.signer or 'the signer'} signed with was revoked{on}, "
+        "before the signature's trusted time."
+        if before
+        else f"{report.summary} Its certificate was revoked{on}, after the time-stamped "
+        "signing time, which the revocation does not undo."
+    )
+    return replace(
+        report,
+        revocation="revoked",
+        revocation_source="issuer",
+        revoked_at=when,
+        revoked_before_signing=before,
+        summary=summary,
+    )
 
 
 def _read_dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
@@ -241,11 +317,9 @@ def _report(
         level=level,
         timestamped=timestamped,
         validation_data=has_dss,
-        revocation="revoked"
-        if status.revoked
-        else "good (embedded CRL/OCSP)"
-        if revocation_data
-        else "not checked",
+        revocation="revoked" if status.revoked else "good" if revocation_data else "unknown",
+        revocation_source="embedded" if status.revoked or revocation_data else None,
+        revoked_before_signing=bool(status.revoked),
     )
 
 

@@ -27,7 +27,7 @@ from ..review.flow import (
     trusted_ca,
     trusted_pki,
 )
-from ..review.tsa import LocalCrl, assert_pdfsig_b_lta, local_tsa
+from ..review.tsa import LocalRevocation, assert_pdfsig_b_lta, local_tsa
 from .test_bundles_api import page_text, ready_case, run
 
 #: Pages of each long exhibit: two of them overflow ``ew_court``'s 350 pages per volume.
@@ -254,14 +254,21 @@ def test_with_a_time_stamping_authority_a_signed_volume_is_b_lta_for_pyhankos_va
     submitted = client.post(f"/api/v1/bundles/{bundle['id']}/submit", json={}, headers=legal)
     assert submitted.status_code == 200, submitted.get_json()
     ca_pem, ca_key = trusted_ca(app)
-    # Long-term validation needs revocation status: the certificates name the CA's CRL.
-    with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key, crl.url) as url:
-        p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
+    # Long-term validation needs revocation status: the certificates name the CA's CRL and
+    # OCSP responder.
+    with (
+        LocalRevocation(ca_pem, ca_key) as service,
+        local_tsa(ca_pem, ca_key, service) as url,
+    ):
+        p12 = counsel_p12(ca_pem, ca_key, **service.pointers())
         assert register(client, app, p12).status_code == 201
         app.config["TSA_URL"] = url
         signed = approve(client, app, f"/api/v1/bundles/{bundle['id']}/review")
-    assert signed.status_code == 200, signed.get_json()
-    volume = client.get(f"/api/v1/bundles/{bundle['id']}/pdf?volume=1", headers=legal).data
+        assert signed.status_code == 200, signed.get_json()
+        volume = client.get(f"/api/v1/bundles/{bundle['id']}/pdf?volume=1", headers=legal).data
+        # pdfsig asks the OCSP responder the certificate names (NSS checks online).
+        assert_pdfsig_b_lta(volume, ca_pem, tmp_path, "Lawyer Test")
+    # The CA's service is gone: the portal and pyHanko judge from the file's own data.
     verified = client.post(
         "/api/v1/verify", data={"file": (io.BytesIO(volume), "volume.pdf")}, headers=legal
     ).get_json()
@@ -272,4 +279,3 @@ def test_with_a_time_stamping_authority_a_signed_volume_is_b_lta_for_pyhankos_va
     assert ":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,EXTENDED_WITH_LTA_UPDATES," in (
         checked.stdout
     )
-    assert_pdfsig_b_lta(volume, ca_pem, tmp_path, "Lawyer Test")

@@ -11,7 +11,7 @@ from pathlib import Path
 from portal.audit.services import Actor
 from portal.extensions import db
 from portal.review.certificates import add_trusted_root
-from portal.signing.pki import make_ca, make_signer_p12
+from portal.signing.demo_pki import make_ca, make_signer_p12
 
 from ..documents.test_documents_api import auth, complete_the_lawyer
 from ..factories import PASSWORD, World

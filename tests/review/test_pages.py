@@ -21,7 +21,7 @@ from portal.documents.models import Document, DocumentStatus
 from portal.extensions import db
 from portal.review import services
 from portal.review.models import Notification, TrustedRoot
-from portal.signing.pki import make_ca
+from portal.signing.demo_pki import make_ca
 
 from ..conftest import login
 from ..documents.test_documents_api import complete_the_lawyer
@@ -541,7 +541,7 @@ def test_admin_adds_and_removes_trusted_roots_with_a_confirmation(app, world: Wo
     garbage = upload(b"not a certificate", "root.der")
     assert garbage.status_code == 422
     assert "Not a certificate." in section(garbage, "root-form")
-    from portal.signing.pki import make_signer_p12
+    from portal.signing.demo_pki import make_signer_p12
 
     p12 = make_signer_p12(
         ca_pem,

@@ -115,7 +115,9 @@ def test_generate_review_sign_verify_and_dispatch(app, client, world, pki, tmp_p
     assert signature["intact"] and signature["trusted"] and signature["covers_whole_file"]
     # No time-stamping authority is configured here: the signature says it is B-B only.
     assert signature["level"] == "B-B" and signature["timestamped"] is False
-    assert signature["validation_data"] is False and signature["revocation"] == "not checked"
+    # Nothing embedded, and the test certificate names no CRL or OCSP responder to ask.
+    assert signature["validation_data"] is False and signature["revocation"] == "unknown"
+    assert signature["revocation_source"] is None and "timestamp_at" not in signature
 
     # The other lawyer gets 404 on every route of the document.
     for method, path in [

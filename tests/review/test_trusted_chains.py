@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pikepdf
+import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from sqlalchemy import func, select
 from werkzeug.test import Client
 
@@ -22,8 +27,9 @@ from portal.extensions import db
 from portal.review import services as review_services
 from portal.review.certificates import remove_trusted_root, trusted_roots
 from portal.review.models import Approval, SigningCertificate
-from portal.signing.pki import make_ca, make_crl, open_pkcs12
-from portal.signing.tsa import authority, make_tsa_certificate
+from portal.signing.demo_pki import DemoRevocation, make_ca, make_tsa_certificate
+from portal.signing.pki import open_pkcs12
+from portal.signing.tsa import authority
 
 from ..conftest import login
 from ..documents.test_documents_api import auth
@@ -40,7 +46,7 @@ from .flow import (
     trusted_ca,
     trusted_pki,
 )
-from .tsa import LocalCrl, assert_pdfsig_b_lta, local_tsa
+from .tsa import LocalRevocation, assert_pdfsig_b_lta, local_tsa
 
 
 def in_review(app, client, world) -> int:
@@ -225,64 +231,142 @@ def test_seed_demo_makes_the_demo_authority_that_make_run_serves(app, tmp_path):
         assert points[0].full_name[0].value == "http://127.0.0.1:5001/crl"
         ca_pem, ca_key = _pem_pair(demo_ca_path().read_bytes())
         tsa_cert, tsa_key = _pem_pair(demo_tsa_path().read_bytes())
-    service = Client(authority(tsa_cert, tsa_key, lambda: make_crl(ca_pem, ca_key, [])))
+    service = Client(authority(tsa_cert, tsa_key, DemoRevocation(ca_pem, ca_key)))
     answer = service.get("/crl")
     assert answer.status_code == 200
     listing = x509.load_der_x509_crl(answer.data)
     assert listing.issuer == cert.issuer and len(listing) == 0
+    # …and its OCSP responder, which answers for the certificate, signed by the demo CA.
+    access = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    assert access[0].access_location.value == "http://127.0.0.1:5001/ocsp"
+    ca = x509.load_pem_x509_certificate(ca_pem)
+    query = ocsp.OCSPRequestBuilder().add_certificate(cert, ca, hashes.SHA256()).build()
+    answer = service.post(
+        "/ocsp",
+        data=query.public_bytes(serialization.Encoding.DER),
+        content_type="application/ocsp-request",
+    )
+    response = ocsp.load_der_ocsp_response(answer.data)
+    assert response.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert response.serial_number == cert.serial_number
+    ca.public_key().verify(  # raises if the CA did not sign the answer
+        response.signature, response.tbs_response_bytes, ec.ECDSA(hashes.SHA256())
+    )
+    assert service.post("/ocsp", data=b"not a request").status_code == 200
 
 
-def test_a_revoked_certificate_never_registers_or_signs(app, client, world):
-    """The CA's CRL (on 127.0.0.1, named in each certificate) is fetched at registration and at
-    every approval: a revoked certificate is refused (422), and one revoked after it was
-    registered stops approval (409) with nothing signed."""
+@pytest.mark.parametrize("source", ["crl_url", "ocsp_url"])
+def test_a_revoked_certificate_never_registers_or_signs(app, client, world, source):
+    """The CA's CRL or OCSP responder (on 127.0.0.1, named in each certificate) is asked at
+    registration and at every approval: a revoked certificate is refused (422), and one revoked
+    after it was registered stops approval (409) with nothing signed."""
     ca_pem, ca_key = trusted_ca(app)
-    with LocalCrl(ca_pem, ca_key) as crl:
+    with LocalRevocation(ca_pem, ca_key) as service:
 
         def issue() -> tuple[bytes, int]:
-            p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
+            p12 = counsel_p12(ca_pem, ca_key, **service.pointers(source))
             return p12, open_pkcs12(p12, PASSPHRASE)[1].serial_number
 
         revoked, serial = issue()
-        crl.revoked.append(serial)
+        service.revoke(serial)
         refused = register(client, app, revoked)
         assert refused.status_code == 422, refused.get_json()
         assert "has been revoked" in refused.get_json()["error"]["message"]
-        assert count(app, SigningCertificate) == 0 and crl.fetched >= 1
+        assert count(app, SigningCertificate) == 0
+        assert set(service.asked) == {source.removesuffix("_url")}
 
         good, serial = issue()
         assert register(client, app, good).status_code == 201
         document_id = submitted_letter(app, client, world)
-        crl.revoked.append(serial)  # the CA revokes it after registration
+        service.revoke(serial)  # the CA revokes it after registration
         stopped = approve(client, app, f"/api/v1/documents/{document_id}/review")
         assert stopped.status_code == 409
         assert "has been revoked" in stopped.get_json()["error"]["message"]
         assert count(app, Approval) == 0
 
 
-def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it(
-    app, client, world, tmp_path
-):
-    """At signing the CRL the certificate names is fetched into the DSS; verification judges
-    revocation on that embedded data, fetching nothing."""
-    ca_pem, ca_key = trusted_ca(app)
-    with LocalCrl(ca_pem, ca_key) as crl, local_tsa(ca_pem, ca_key, crl.url) as url:
-        p12 = counsel_p12(ca_pem, ca_key, crl_url=crl.url)
-        app.config["TSA_URL"] = url
-        _document_id, pdf = signed_letter(app, client, world, p12)
-        fetched = crl.fetched
-    assert fetched >= 2  # registration, approval, and the signature's validation data
-    with pikepdf.open(io.BytesIO(pdf)) as opened:
-        assert len(opened.Root.DSS.CRLs) >= 1
-    # The CRL server is gone: the verdict comes from the file alone.
-    verified = client.post(
+def verify(app, client, pdf: bytes) -> dict:
+    """``POST /api/v1/verify`` as finance; the answer."""
+    return client.post(
         "/api/v1/verify",
         data={"file": (io.BytesIO(pdf), "letter.pdf")},
         headers=auth(app, "finance"),
     ).get_json()
+
+
+def test_verification_asks_the_issuer_and_reports_a_certificate_revoked_since(app, client, world):
+    """A B-B signature (no time-stamping authority): verification asks the OCSP responder the
+    certificate names. Not revoked → "good" from the issuer; revoked after signing → reported
+    revoked, and without a trusted time the signature can no longer be relied on."""
+    ca_pem, ca_key = trusted_ca(app)
+    with LocalRevocation(ca_pem, ca_key) as service:
+        p12 = counsel_p12(ca_pem, ca_key, **service.pointers("ocsp_url"))
+        serial = open_pkcs12(p12, PASSPHRASE)[1].serial_number
+        _document_id, pdf = signed_letter(app, client, world, p12)
+        before = verify(app, client, pdf)
+        (signature,) = before["signatures"]
+        assert signature["revocation"] == "good" and signature["revocation_source"] == "issuer"
+        assert before["valid"] is True and service.asked[-1] == "ocsp"
+
+        revoked_at = datetime.now(UTC).replace(microsecond=0)
+        service.revoke(serial, revoked_at)
+        after = verify(app, client, pdf)
+    (signature,) = after["signatures"]
+    assert signature["revocation"] == "revoked" and signature["revocation_source"] == "issuer"
+    assert datetime.fromisoformat(signature["revoked_at"]) == revoked_at
+    assert after["valid"] is False and "revoked" in signature["summary"]
+
+
+def test_a_certificate_revoked_after_a_time_stamped_signature_leaves_it_valid(app, client, world):
+    """B-LTA: the time stamp proves the signature was made before the revocation, so
+    verification reports the certificate revoked (and when) and the signature still valid."""
+    ca_pem, ca_key = trusted_ca(app)
+    with (
+        LocalRevocation(ca_pem, ca_key) as service,
+        local_tsa(ca_pem, ca_key, service) as url,
+    ):
+        p12 = counsel_p12(ca_pem, ca_key, **service.pointers())
+        serial = open_pkcs12(p12, PASSPHRASE)[1].serial_number
+        app.config["TSA_URL"] = url
+        _document_id, pdf = signed_letter(app, client, world, p12)
+        time.sleep(1)  # revocation times are whole seconds: one after the time stamp's
+        service.revoke(serial, datetime.now(UTC).replace(microsecond=0))
+        verified = verify(app, client, pdf)
+    (signature,) = verified["signatures"]
+    stamped = datetime.fromisoformat(signature["timestamp_at"])
+    assert signature["revocation"] == "revoked"
+    assert datetime.fromisoformat(signature["revoked_at"]) > stamped
+    assert verified["valid"] is True
+    assert "after the time-stamped signing time" in signature["summary"]
+
+
+def test_a_b_lta_signature_carries_its_revocation_data_and_verification_reads_it(
+    app, client, world, tmp_path
+):
+    """At signing the CRL and OCSP answers the certificates name are fetched into the DSS;
+    once the CA's service is gone, verification (and pyHanko's AdES validator) judge
+    revocation on that embedded data."""
+    ca_pem, ca_key = trusted_ca(app)
+    with (
+        LocalRevocation(ca_pem, ca_key) as service,
+        local_tsa(ca_pem, ca_key, service) as url,
+    ):
+        p12 = counsel_p12(ca_pem, ca_key, **service.pointers())
+        app.config["TSA_URL"] = url
+        _document_id, pdf = signed_letter(app, client, world, p12)
+        asked = list(service.asked)
+    # registration and approval, then the signature's and the authority's validation data
+    assert asked.count("ocsp") >= 2, asked
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        # The OCSP answers validation used, and the CRL as well: a validator asks a named
+        # responder first and, once it is gone, falls back on CRLs (not embedded OCSP).
+        assert len(opened.Root.DSS.OCSPs) >= 1 and len(opened.Root.DSS.CRLs) >= 1
+    # The CA's service is gone: the verdict comes from the file alone.
+    verified = verify(app, client, pdf)
     (signature,) = verified["signatures"]
     assert signature["level"] == "B-LTA"
-    assert signature["revocation"] == "good (embedded CRL/OCSP)"
+    assert signature["revocation"] == "good" and signature["revocation_source"] == "embedded"
     assert verified["valid"] is True
     # pyHanko's own validator, AdES-style (long-term: from the embedded data alone, the CRL
     # server being gone), given only the root.

@@ -1,4 +1,4 @@
-"""A time-stamping authority and a CRL server on 127.0.0.1 for the tests.
+"""A time-stamping authority and a CRL and OCSP server on 127.0.0.1 for the tests.
 
 The authority is the demo's (``portal.signing.tsa``) with a certificate from the test's CA; both
 run behind werkzeug servers in threads, so the portal talks to them exactly as to real ones."""
@@ -8,21 +8,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from portal.signing.pki import make_crl
-from portal.signing.tsa import authority, make_tsa_certificate
+from portal.signing.demo_pki import DemoRevocation, make_tsa_certificate
+from portal.signing.tsa import authority
 
 from ..signing.pdfsig import parse_pdfsig, run_pdfsig
 
 
 @contextmanager
-def local_tsa(ca_pem: bytes, ca_key_pem: bytes, crl_url: str | None = None) -> Iterator[str]:
-    """Serve a time-stamping authority issued by the given CA; yields its URL."""
-    certificate = make_tsa_certificate(ca_pem, ca_key_pem, crl_url=crl_url)
+def local_tsa(
+    ca_pem: bytes, ca_key_pem: bytes, revocation: LocalRevocation | None = None
+) -> Iterator[str]:
+    """Serve a time-stamping authority issued by the given CA; yields its URL. With
+    ``revocation`` its certificate names that CRL and OCSP responder."""
+    pointers = revocation.pointers() if revocation is not None else {}
+    certificate = make_tsa_certificate(ca_pem, ca_key_pem, **pointers)
     server = make_server("127.0.0.1", 0, authority(*certificate))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -33,25 +38,40 @@ def local_tsa(ca_pem: bytes, ca_key_pem: bytes, crl_url: str | None = None) -> I
         thread.join(timeout=5)
 
 
-class LocalCrl:
-    """The test CA's revocation list on 127.0.0.1: ``url`` for the certificates' CRL
-    distribution point; ``revoked`` (serial numbers) can change while it runs."""
+class LocalRevocation:
+    """The test CA's revocation service on 127.0.0.1 (the demo's, ``DemoRevocation``): its CRL
+    at ``crl_url`` and its OCSP responder at ``ocsp_url``, for the certificates to name.
+    ``revoke()`` works while it runs; ``fetched`` counts the CRL downloads and OCSP queries."""
 
     def __init__(self, ca_pem: bytes, ca_key_pem: bytes) -> None:
-        self.ca_pem, self.ca_key_pem = ca_pem, ca_key_pem
-        self.revoked: list[int] = []
+        self.service = DemoRevocation(ca_pem, ca_key_pem)
         self.fetched = 0
+        self.asked: list[str] = []  # "crl" or "ocsp", in order
+        revocation = self.service
 
         @Request.application
         def application(request: Request) -> Response:
             self.fetched += 1
-            crl = make_crl(self.ca_pem, self.ca_key_pem, list(self.revoked))
-            return Response(crl, content_type="application/pkix-crl")
+            if request.path == "/ocsp":
+                self.asked.append("ocsp")
+                answer = revocation.ocsp(request.get_data())
+                return Response(answer, content_type="application/ocsp-response")
+            self.asked.append("crl")
+            return Response(revocation.crl(), content_type="application/pkix-crl")
 
         self._server = make_server("127.0.0.1", 0, application)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/ca.crl"
+        base = f"http://127.0.0.1:{self._server.server_port}"
+        self.crl_url, self.ocsp_url = f"{base}/ca.crl", f"{base}/ocsp"
 
-    def __enter__(self) -> LocalCrl:
+    def pointers(self, *only: str) -> dict[str, str]:
+        """``crl_url`` and ``ocsp_url`` for a certificate (``only`` some of them)."""
+        pointers = {"crl_url": self.crl_url, "ocsp_url": self.ocsp_url}
+        return {key: value for key, value in pointers.items() if not only or key in only}
+
+    def revoke(self, serial: int, when: datetime | None = None) -> None:
+        self.service.revoke(serial, when)
+
+    def __enter__(self) -> LocalRevocation:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -22,8 +22,8 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from portal.signing.demo_pki import make_ca, make_signer_p12
 from portal.signing.pdfsign import Stamp, sign_pdf
-from portal.signing.pki import make_ca, make_signer_p12
 
 RESOURCES = Path(__file__).parent / "resources"
 

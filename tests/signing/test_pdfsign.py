@@ -17,8 +17,9 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from portal.domain import ValidationFailed
 from portal.pdf.fonts.faces import DEJAVU_SANS
 from portal.signing import stamp as stamp_module
+from portal.signing.demo_pki import make_signer_p12
 from portal.signing.pdfsign import Stamp, TimestampUnavailable, sign_pdf
-from portal.signing.pki import CertificateRejected, load_pkcs12, make_signer_p12
+from portal.signing.pki import CertificateRejected, load_pkcs12
 from portal.signing.verify import verify_pdf
 
 from .conftest import LICENCE, PASSPHRASE, SIGNED_AT, SIGNER_NAME

@@ -12,14 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from portal.signing.demo_pki import make_ca, make_signer_p12
 from portal.signing.pki import (
     CertificateRejected,
     certificate_identity,
     check_signing_certificate,
     load_pem_or_der_certificate,
     load_pkcs12,
-    make_ca,
-    make_signer_p12,
 )
 
 from .conftest import PASSPHRASE, SIGNER_NAME
