@@ -309,10 +309,23 @@ def readiness_command(batch: int, verbose: bool) -> None:
 def worker_command(workers: int) -> None:
     """Run the job-queue consumer (Huey) in this process until interrupted."""
     from .jobs import describe_backend, huey
+    from .jobs.sweep import sweep
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    click.echo(f"Worker consuming {describe_backend()} with {workers} threads.")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    grace = int(current_app.config["JOBS_SHUTDOWN_SECONDS"])
+    click.echo(
+        f"Worker consuming {describe_backend()} with {workers} threads; SIGTERM or Ctrl-C lets "
+        f"running jobs finish for {grace} s, then hands them back to the queue."
+    )
+    # Jobs a dead worker left behind, and jobs committed while the queue was down.
+    click.echo(f"Sweep: {sweep()}.")
+    consumer = huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        graceful_signal="TERM",
+        shutdown_timeout=grace,
+    )
     consumer.run()
 
 
@@ -337,10 +350,14 @@ def seed_demo_command(url: str | None) -> None:
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     from .documents.cli import documents_cli, templates_cli
+    from .evidence.cli import evidence_cli
     from .imports.cli import import_cli
+    from .jobs.cli import jobs_cli
     from .review.cli import trust_cli, verify_command
 
     app.cli.add_command(import_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(evidence_cli)
     app.cli.add_command(templates_cli)
     app.cli.add_command(documents_cli)
     app.cli.add_command(trust_cli)

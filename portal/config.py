@@ -49,6 +49,10 @@ MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 OFFICE_TIMEOUT = 120
 #: Documents per LibreOffice process in bulk generation (each process costs a start, ~1.3 s).
 DOCUMENT_BATCH_SIZE = 100
+#: Cases per transaction in bulk generation: a batch's letter numbers, documents and the job's
+#: checkpoint commit together (a dead worker loses no number; on SQLite other writers wait for
+#: at most one batch's conversion).
+BULK_COMMIT_BATCH = 20
 #: LibreOffice processes a bulk job runs side by side; None = one per core, at most four.
 OFFICE_PROCESSES = None
 #: Largest edited DOCX accepted back as a new version.
@@ -58,6 +62,15 @@ DOC_TEMPLATES_DIR = None
 #: An RFC 3161 time-stamping authority (``https://…``) that counts signatures' times; None =
 #: no time stamp (the signing time is the signer's claim). The TSA's root must be trusted.
 TSA_URL = None
+#: A running job's worker writes a heartbeat every JOBS_HEARTBEAT_SECONDS; after
+#: JOBS_LEASE_SECONDS of silence the job counts as stalled and the sweeper (every minute) runs it
+#: again, up to JOBS_MAX_ATTEMPTS runs in all, then fails it with a message.
+JOBS_HEARTBEAT_SECONDS = 5
+JOBS_LEASE_SECONDS = 45
+JOBS_MAX_ATTEMPTS = 3
+#: Seconds a stopping worker (SIGTERM, Ctrl-C) lets running jobs finish before it hands them
+#: back to the queue.
+JOBS_SHUTDOWN_SECONDS = 30
 #: Where ``make run`` serves the demo's time-stamping authority, CRL and OCSP responder (``flask
 #: demo-tsa``); the demo certificates name ``<DEMO_PKI_URL>/crl`` as their CRL distribution point
 #: and ``<DEMO_PKI_URL>/ocsp`` as their OCSP responder.

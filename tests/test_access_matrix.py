@@ -243,6 +243,7 @@ MATRIX = [
     Row("documents.upload", "POST", "/documents/{other_document}/upload", GENERATE),
     Row("documents.bulk", "GET", "/documents/bulk", GENERATE),
     Row("documents.bulk", "POST", "/documents/bulk", GENERATE),
+    Row("documents.job_list", "GET", "/jobs", signed_in()),  # one's own jobs only
     Row("documents.job", "GET", "/jobs/{legal_job}", OWN_JOB),
     Row("documents.job_download", "GET", "/jobs/{legal_job}/download", OWN_JOB_FILE),
     Row("documents_api.CaseDocuments", "GET", "/api/v1/cases/{assigned_case}/documents", api()),

@@ -62,3 +62,31 @@ def test_immediate_mode_runs_inline(app):
 
 def test_health_reports_queue(client):
     assert client.get("/api/v1/health").json == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+def test_a_job_whose_worker_stopped_answering_shows_as_stalled(app, client, world):
+    """Running, but no heartbeat for longer than the lease: the API, the jobs page and the
+    job's own page say so (the sweeper then runs it again)."""
+    import datetime as dt
+
+    from portal.extensions import db
+    from portal.jobs.models import Job, JobStatus
+
+    from .conftest import login
+    from .documents.test_documents_api import auth
+    from .factories import World
+
+    with app.app_context():
+        job = db.session.get(Job, world.legal_job)
+        job.status = JobStatus.RUNNING
+        job.attempts, job.lease_token, job.worker = 1, "f" * 32, "gone-host:4242"
+        job.started_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        db.session.commit()
+    answer = client.get(f"/api/v1/jobs/{world.legal_job}", headers=auth(app, "legal")).get_json()
+    assert answer["status"] == "running" and answer["stalled"] is True
+    login(client, World.EMAILS["legal"])
+    listing = client.get("/jobs")
+    assert listing.status_code == 200
+    assert b"1 stalled" in listing.data and b"gone-host:4242" in listing.data
+    page = client.get(f"/jobs/{world.legal_job}").data.decode()
+    assert "Its worker stopped answering" in page and "data-job-stalled hidden" not in page

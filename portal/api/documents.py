@@ -157,6 +157,10 @@ class JobOut(Schema):
     finished_at = fields.String(allow_none=True)
     result = fields.Dict()
     error = fields.String()
+    attempts = fields.Integer(metadata={"description": "runs started so far"})
+    stalled = fields.Boolean(
+        metadata={"description": "running, but its worker stopped answering; it is run again"}
+    )
 
 
 def _can_generate(user, case) -> bool:

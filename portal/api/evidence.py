@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from ..cases import policy
 from ..domain import Conflict
-from ..evidence.jobs import render_evidence
+from ..evidence.jobs import queue_renditions
 from ..evidence.models import Evidence, EvidenceKind, RenditionStatus
 from ..evidence.services import (
     add_evidence,
@@ -127,7 +127,7 @@ class CaseEvidence(MethodView):
             api_actor(), g.case, data, upload.filename or "", values, invoice_keys=keys
         )
         db.session.commit()
-        render_evidence(evidence.id)
+        queue_renditions([evidence.id])
         db.session.refresh(evidence)
         return evidence, 201
 

@@ -25,8 +25,8 @@ from ..documents.services import convert_all, prepare_document
 from ..domain import Conflict, ValidationFailed
 from ..evidence.models import Evidence, RenditionStatus
 from ..extensions import db
+from ..jobs import job_task
 from ..jobs import services as jobs
-from ..jobs import task
 from ..jobs.models import Job
 from ..storage import file_store, register_references
 from .archive import bundle_zip
@@ -151,18 +151,18 @@ def start_build(
         total=100,
     )
     db.session.commit()
-    build_bundle_job(job.id)
+    # A queue that does not answer leaves the job queued: the sweeper delivers it later.
+    jobs.enqueue(job)
     return job
 
 
-@task()
+@job_task("bundles.build")
 def build_bundle_job(job_id: int) -> str:
     """The job body: gather, build (with progress), store, zip."""
     return jobs.run(job_id, _run, "bundle")
 
 
 def _run(job: Job) -> str:
-    jobs.start(job)
     params = job.params
     user = job.created_by
     actor = Actor(user=user, label=f"{user.email} (job {job.id})")
@@ -291,7 +291,7 @@ def _run(job: Job) -> str:
     bundle = _store(
         actor, case, spec, params, result, pleading, evidence, final=not missing and not blocked
     )
-    db.session.commit()
+    # The bundle and the job's result commit together (while this worker holds the job).
     jobs.finish(
         job,
         {"summary": f"Bundle v{bundle.version}: {bundle.pages} pages in "

@@ -1,7 +1,8 @@
 """Bulk generation: one kind of document for many cases, in the job queue, with progress.
 
-All DOCX files are rendered first, then converted by one LibreOffice process per batch
-(``DOCUMENT_BATCH_SIZE``, default 100) — starting LibreOffice is most of the cost of a letter.
+Cases go in batches (``BULK_COMMIT_BATCH``, default 20): a batch's DOCX files are rendered, then
+converted by one LibreOffice process (starting it is most of the cost of a letter), stored, and
+committed with the job's checkpoint — one transaction per batch, so a retry resumes after it.
 A case that cannot be generated (missing fields for a final, no template) is listed with its
 reason and the others go on. The result is a zip of the PDFs and DOCX files plus ``errors.csv``.
 """
@@ -15,6 +16,7 @@ import logging
 import zipfile
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..accounts.models import User
@@ -24,13 +26,13 @@ from ..cases.claims import build_claims
 from ..cases.models import Case, CaseStatus, case_invoice
 from ..domain import DomainError, ValidationFailed
 from ..extensions import db
+from ..jobs import job_task
 from ..jobs import services as jobs
-from ..jobs import task
 from ..jobs.models import Job
 from ..ledger.models import Invoice
 from ..storage import file_store
 from .facts import exhibits
-from .models import DocumentKind
+from .models import Document, DocumentKind
 from .services import convert_all, prepare_document, store
 
 log = logging.getLogger(__name__)
@@ -128,20 +130,23 @@ def create_bulk_job(
 def start_bulk(
     actor: Actor, kind: DocumentKind, cases: list[Case], *, final: bool, on: dt.date | None = None
 ) -> Job:
-    """Create the job, commit, and queue it (in tests the queue runs it at once)."""
+    """Create the job, commit, and queue it (in tests the queue runs it at once). A queue that
+    does not answer leaves it queued; the sweeper delivers it once the queue is back."""
     job = create_bulk_job(actor, kind, cases, final=final, on=on)
-    bulk_generate(job.id)
+    jobs.enqueue(job)
     return job
 
 
-@task()
+@job_task("documents.bulk")
 def bulk_generate(job_id: int) -> str:
-    """The job body: render all, convert in batches, store, zip; progress as it goes."""
+    """The job body: render, convert, store and commit batch by batch; zip; progress."""
     return jobs.run(job_id, _run, "bulk generation")
 
 
 def _run(job: Job) -> str:
-    jobs.start(job)
+    """Each batch of cases is one transaction: the letter numbers it takes, its documents and
+    the job's checkpoint commit together, so a worker that dies loses no number and a retry
+    goes on after the last committed batch."""
     params = job.params
     user = job.created_by
     actor = Actor(user=user, label=f"{user.email} (job {job.id})")
@@ -149,16 +154,63 @@ def _run(job: Job) -> str:
     on = dt.date.fromisoformat(params["on"])
     final = bool(params["final"])
     ids = list(params["cases"])
+    state: dict[str, list[Any]] = {"cases": [], "documents": [], "errors": []}
+    state.update(job.checkpoint or {})
+    finished = set(state["cases"])
+    remaining = [case_id for case_id in ids if case_id not in finished]
     cases = {
         case.id: case
-        for case in db.session.scalars(policy.visible_cases(user).where(Case.id.in_(ids)))
+        for case in db.session.scalars(policy.visible_cases(user).where(Case.id.in_(remaining)))
         if policy.can_edit_case(user, case)
     }
     claims = build_claims(list(cases.values()), on)
     evidence = exhibits(list(cases))
+    size = max(1, int(current_app.config.get("BULK_COMMIT_BATCH", 20)))
+    for first in range(0, len(remaining), size):
+        batch = remaining[first : first + size]
+        base = 2 * len(state["cases"])
+        documents, errors = _batch(
+            job, actor, kind, batch, cases, claims, evidence, final=final, on=on, base=base
+        )
+        state = {
+            "cases": state["cases"] + batch,
+            "documents": state["documents"] + documents,
+            "errors": state["errors"] + errors,
+        }
+        jobs.progress(job, 2 * len(state["cases"]))
+        jobs.checkpoint(job, state)
+    archive = _zip(kind, state["documents"], state["errors"])
+    sha256, _size = file_store().put(archive)
+    documents, errors = state["documents"], state["errors"]
+    result = {
+        "summary": f"{len(documents)} generated, {len(errors)} failed",
+        "kind": kind.value,
+        "generated": len(documents),
+        "failed": len(errors),
+        "documents": documents,
+        "errors": errors,
+    }
+    jobs.finish(job, result, output=(sha256, f"{kind.value}-{on.isoformat()}-job{job.id}.zip"))
+    return "done"
+
+
+def _batch(
+    job: Job,
+    actor: Actor,
+    kind: DocumentKind,
+    batch: list[int],
+    cases: dict[int, Case],
+    claims: dict[int, Any],
+    evidence: dict[int, Any],
+    *,
+    final: bool,
+    on: dt.date,
+    base: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Render, convert and store one batch (uncommitted); its documents and errors."""
     errors: list[dict[str, Any]] = []
     prepared = []
-    for number, case_id in enumerate(ids, 1):
+    for number, case_id in enumerate(batch, 1):
         case = cases.get(case_id)
         if case is None:
             errors.append({"case": case_id, "reference": None, "message": "not available to you"})
@@ -184,45 +236,44 @@ def _run(job: Job) -> str:
                     "missing_fields": error.fields.get("missing_fields", []),
                 }
             )
-        if number % 10 == 0:
-            jobs.progress(job, number)
-    jobs.progress(job, len(ids))
+        jobs.progress(job, base + number)
     names = [f"{item.case.reference}.docx" for item in prepared]
     results = convert_all(
         list(zip(names, (item.docx for item in prepared), strict=True)),
-        on_progress=lambda done, _total: jobs.progress(job, len(ids) + done),
+        on_progress=lambda done, _total: jobs.progress(job, base + len(batch) + done),
     )
     documents = []
+    for item, (pdf, error) in zip(prepared, results, strict=True):
+        if pdf is None:
+            errors.append(
+                {
+                    "case": item.case.id,
+                    "reference": item.case.reference,
+                    "message": f"the PDF could not be made: {error}",
+                }
+            )
+            continue
+        document = store(actor, item, pdf)
+        documents.append({"id": document.id, "case": item.case.id, "version": document.version})
+    return documents, errors
+
+
+def _zip(
+    kind: DocumentKind, documents: list[dict[str, Any]], errors: list[dict[str, Any]]
+) -> bytes:
+    """The PDFs and DOCX files of the job's documents, and ``errors.csv``."""
+    store_ = file_store()
     archive = io.BytesIO()
+    rows = db.session.scalars(
+        select(Document).where(Document.id.in_([item["id"] for item in documents]))
+    )
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for item, (pdf, error) in zip(prepared, results, strict=True):
-            if pdf is None:
-                errors.append(
-                    {
-                        "case": item.case.id,
-                        "reference": item.case.reference,
-                        "message": f"the PDF could not be made: {error}",
-                    }
-                )
-                continue
-            document = store(actor, item, pdf)
-            documents.append({"id": document.id, "case": item.case.id, "version": document.version})
-            stem = f"{item.case.reference} {kind.value} v{document.version}"
-            bundle.writestr(f"{stem}.pdf", pdf)
-            bundle.writestr(f"docx/{stem}.docx", item.docx)
+        for document in sorted(rows, key=lambda row: row.id):
+            stem = f"{document.case.reference} {kind.value} v{document.version}"
+            bundle.writestr(f"{stem}.pdf", store_.read(document.pdf_sha256))
+            bundle.writestr(f"docx/{stem}.docx", store_.read(document.docx_sha256))
         bundle.writestr("errors.csv", _errors_csv(errors))
-    db.session.commit()
-    sha256, _size = file_store().put(archive.getvalue())
-    result = {
-        "summary": f"{len(documents)} generated, {len(errors)} failed",
-        "kind": kind.value,
-        "generated": len(documents),
-        "failed": len(errors),
-        "documents": documents,
-        "errors": errors,
-    }
-    jobs.finish(job, result, output=(sha256, f"{kind.value}-{on.isoformat()}-job{job.id}.zip"))
-    return "done"
+    return archive.getvalue()
 
 
 def _errors_csv(errors: list[dict[str, Any]]) -> str:

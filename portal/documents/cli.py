@@ -49,6 +49,7 @@ def generate_command(kind, email, case_ids, bucket, final, as_of, queue, out) ->
     from ..audit.services import Actor
     from ..domain import DomainError
     from ..extensions import db
+    from ..jobs import services as jobs
     from ..jobs.models import Job, JobStatus
     from ..security import Permission, has_permission
     from ..storage import file_store
@@ -76,7 +77,7 @@ def generate_command(kind, email, case_ids, bucket, final, as_of, queue, out) ->
     )
     click.echo(f"Job {job.id}: {job.title}")
     if queue:
-        bulk_generate(job.id)
+        jobs.enqueue(job)
         click.echo(f"Queued; follow it at /jobs/{job.id} or GET /api/v1/jobs/{job.id}.")
         return
     job_id, total = job.id, job.total
@@ -87,7 +88,7 @@ def generate_command(kind, email, case_ids, bucket, final, as_of, queue, out) ->
         while worker.is_alive():
             worker.join(0.5)
             db.session.expire_all()
-            done = db.session.get(Job, job_id).done
+            done, _total = jobs.progress_of(db.session.get(Job, job_id))
             bar.update(max(done - shown, 0))
             shown = max(shown, done)
         bar.update(total - shown)

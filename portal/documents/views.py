@@ -209,6 +209,14 @@ def bulk():
     return render_template("documents/bulk.html", form=form, cases=cases), status
 
 
+@bp.get("/jobs")
+@permission_required(Permission.VIEW_CASES)
+def job_list():
+    """The newest jobs (one's own; all for admins), stalled ones flagged."""
+    rows = [(record, jobs.payload(record)) for record in jobs.recent_jobs(current_user, 100)]
+    return render_template("documents/jobs.html", rows=rows)
+
+
 @bp.get("/jobs/<int:job_id>")
 @permission_required(Permission.VIEW_CASES)
 def job(job_id: int):

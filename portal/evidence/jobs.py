@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import secrets
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..audit.services import Actor, record
 from ..extensions import db
-from ..jobs import task
+from ..jobs import huey, task
+from ..jobs.lease import Lease, read
+from ..jobs.sweep import REDELIVER_AFTER, SWEEPERS, held_by_queue
 from ..storage import file_store
 from . import intake
 from .models import Evidence, EvidenceKind, RenditionStatus
 from .services import add_evidence, limits
 
 log = logging.getLogger(__name__)
+
+#: The lease kind of a rendition in progress (see ``jobs.lease``).
+RENDITION = "rendition"
 
 
 def _converter():
@@ -23,14 +31,51 @@ def _converter():
     return OfficeConverter(timeout=float(current_app.config.get("OFFICE_TIMEOUT", 120)))
 
 
+def queue_renditions(evidence_ids: list[int]) -> None:
+    """Hand committed evidence items to the queue for their renditions. A queue that does not
+    answer leaves them pending: the job sweeper delivers them once it is back."""
+    for evidence_id in evidence_ids:
+        try:
+            render_evidence(evidence_id)
+        except Exception:  # the queue's store is down; the sweeper re-delivers
+            log.warning("Rendition of evidence %s not queued now", evidence_id, exc_info=True)
+
+
 @task()
 def render_evidence(evidence_id: int) -> str:
-    """Make the exhibit PDF of one evidence item; e-mail attachments become items of their own."""
-    from .rendition import render
+    """Make the exhibit PDF of one evidence item; e-mail attachments become items of their own.
 
+    Only a pending item is rendered, and only by one worker at a time (a lease in the queue's
+    store, as for jobs): a second delivery of the same item is skipped."""
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None:
         return "gone"
+    if evidence.rendition_status is not RenditionStatus.PENDING:
+        return "skipped"
+    config = current_app.config
+    beat = read(huey.storage, evidence_id, RENDITION)
+    if beat is not None and beat.age < float(config["JOBS_LEASE_SECONDS"]):
+        return "skipped"
+    lease = Lease(
+        huey.storage,
+        evidence_id,
+        secrets.token_hex(16),
+        0,
+        1,
+        heartbeat=float(config["JOBS_HEARTBEAT_SECONDS"]),
+        kind=RENDITION,
+    )
+    lease.start(thread=not huey.immediate)
+    try:
+        return _render(evidence)
+    finally:
+        lease.stop()
+
+
+def _render(evidence: Evidence) -> str:
+    from .rendition import render
+
+    evidence_id = evidence.id
     actor = Actor.system()
     children: list[int] = []
     try:
@@ -88,6 +133,33 @@ def render_evidence(evidence_id: int) -> str:
                 after={"name": name, "reason": error.message},
             )
     db.session.commit()
-    for child_id in children:
-        render_evidence(child_id)
+    queue_renditions(children)
     return "done"
+
+
+def redeliver_renditions(now: dt.datetime) -> str:
+    """For the job sweeper: pending renditions the queue does not hold and no worker is
+    rendering (committed while the queue was down, or lost with a worker) are queued again."""
+    pending = db.session.scalars(
+        select(Evidence.id).where(
+            Evidence.rendition_status == RenditionStatus.PENDING,
+            Evidence.created_at < now - REDELIVER_AFTER,
+        )
+    ).all()
+    if not pending:
+        return "no rendition waiting"
+    held = held_by_queue([render_evidence])
+    if held is None:
+        return f"{len(pending)} rendition(s) waiting; the queue does not answer"
+    lease_seconds = float(current_app.config["JOBS_LEASE_SECONDS"])
+    stray = [
+        evidence_id
+        for evidence_id in pending
+        if evidence_id not in held
+        and not ((beat := read(huey.storage, evidence_id, RENDITION)) and beat.age < lease_seconds)
+    ]
+    queue_renditions(stray)
+    return f"{len(stray)} rendition(s) handed to the queue again"
+
+
+SWEEPERS.append(redeliver_renditions)

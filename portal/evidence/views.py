@@ -27,7 +27,7 @@ from ..security import Permission, permission_required
 from ..storage import file_store
 from .forms import upload_fields, upload_form
 from .intake import UploadRejected
-from .jobs import render_evidence
+from .jobs import queue_renditions
 from .models import Evidence, RenditionStatus
 from .services import add_evidence, parse_fields
 
@@ -110,8 +110,7 @@ def upload(case_id: int):
             results.append((item.filename or "", evidence, None))
     stored = [evidence.id for _name, evidence, _error in results if evidence is not None]
     db.session.commit()
-    for evidence_id in stored:
-        render_evidence(evidence_id)
+    queue_renditions(stored)
     if as_json:
         return _json_result(*results[0])
     flash(*_summary(results))

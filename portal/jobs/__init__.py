@@ -21,6 +21,9 @@ huey = Huey("portal", storage_class=MemoryStorage, results=True, utc=True)
 #: The app whose context tasks run in; set by ``init_app``.
 _state: dict[str, Flask] = {}
 
+#: The task that runs each kind of job (``Job.kind``), for delivery and re-delivery.
+RUNNERS: dict[str, Any] = {}
+
 
 def init_app(app: Flask) -> None:
     """Point the queue at the configured storage and remember the app for task contexts."""
@@ -40,6 +43,7 @@ def init_app(app: Flask) -> None:
     huey.immediate = bool(app.config.get("JOBS_IMMEDIATE"))
     _state["app"] = app
     app.extensions["huey"] = huey
+    from . import sweep  # noqa: F401 - registers the sweeper and the interruption handler
 
 
 def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -54,6 +58,18 @@ def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
         return huey.task(name=f"{function.__module__}.{function.__name__}", **options)(
             in_app_context
         )
+
+    return decorator
+
+
+def job_task(kind: str) -> Callable[[Callable[..., Any]], Any]:
+    """``task`` for the runner of one kind of ``Job`` (called with the job's id), registered
+    so that the sweeper can deliver the job again."""
+
+    def decorator(function: Callable[..., Any]) -> Any:
+        runner = task()(function)
+        RUNNERS[kind] = runner
+        return runner
 
     return decorator
 

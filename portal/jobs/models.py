@@ -45,6 +45,16 @@ class Job(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When it was last handed to the queue (None: not yet, e.g. the queue was down).
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Runs started, and how many are allowed before a job whose worker keeps dying fails.
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    #: The running attempt's fencing token (see ``jobs.lease``) and its worker (``host:pid``).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    worker: Mapped[str | None] = mapped_column(String(120))
+    #: What a job that works in steps has committed so far, so a retry resumes from there.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     created_by: Mapped[User] = relationship()
 

@@ -10,6 +10,7 @@
   const count = card.querySelector("[data-job-count]");
   const done = card.querySelector("[data-job-done]");
   const waiting = card.querySelector("[data-job-waiting]");
+  const stalled = card.querySelector("[data-job-stalled]");
   const summary = card.querySelector("[data-job-summary]");
   const link = card.querySelector("[data-job-link]");
   const failure = card.querySelector("[data-job-error]");
@@ -27,6 +28,7 @@
     if (job.total) count.textContent = job.done + " / " + job.total;
     const finished = job.status === "done" || job.status === "failed";
     waiting.hidden = job.status !== "queued";
+    stalled.hidden = !job.stalled;
     bar.classList.toggle("progress-bar-animated", !finished);
     bar.classList.toggle("bg-danger", job.status === "failed");
     if (job.status === "done") {

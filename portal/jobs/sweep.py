@@ -1,0 +1,128 @@
+"""Nothing lost: stalled jobs are retried or failed, undelivered ones delivered again.
+
+Run by the worker every minute (and by ``flask --app portal jobs sweep``). A running job whose
+lease has not beaten for ``LEASE_SECONDS`` lost its worker (killed, out of memory, the machine
+gone): it is queued again while attempts remain, else failed with a sentence. A queued job the
+queue does not hold (it was committed while the queue was down, or the queue lost it) is handed
+to the queue again. A worker stopped with SIGTERM hands its running jobs back at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from huey import crontab
+from huey.signals import SIGNAL_INTERRUPTED
+from sqlalchemy import select
+
+from ..db import utcnow
+from ..extensions import db
+from . import RUNNERS, _state, huey, periodic
+from . import services as jobs
+from .models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+#: A queued job not picked up within this long is checked against the queue.
+REDELIVER_AFTER = dt.timedelta(seconds=60)
+
+
+#: Other queued work to re-deliver (evidence renditions …): each takes the sweep's time and
+#: returns a line for the report, registered by the package that owns the work.
+SWEEPERS: list[Callable[[dt.datetime], str]] = []
+
+
+@dataclass
+class SweepReport:
+    requeued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    delivered: list[int] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(
+            [
+                f"{len(self.requeued)} stalled job(s) queued again, {len(self.failed)} failed, "
+                f"{len(self.delivered)} undelivered job(s) handed to the queue",
+                *self.others,
+            ]
+        )
+
+
+def sweep(now: dt.datetime | None = None) -> SweepReport:
+    """Retry or fail stalled jobs; hand undelivered queued jobs to the queue."""
+    now = now or utcnow()
+    report = SweepReport()
+    running = db.session.scalars(select(Job).where(Job.status == JobStatus.RUNNING)).all()
+    for job in running:
+        if not jobs.stalled(job, now):
+            continue
+        worker = job.worker or "its worker"
+        if job.attempts < job.max_attempts:
+            reason = f"{worker} stopped answering during attempt {job.attempts}"
+            if jobs.requeue(job, reason):
+                report.requeued.append(job.id)
+        else:
+            message = (
+                f"The worker running this job stopped during each of its {job.attempts} "
+                "attempts, so it was given up; nothing of the last attempt was kept. Start it "
+                "again once the worker is healthy, or ask an administrator to check its log."
+            )
+            if jobs.fail(job.id, message, token=job.lease_token):
+                report.failed.append(job.id)
+    waiting = db.session.scalars(
+        select(Job).where(
+            Job.status == JobStatus.QUEUED,
+            (Job.enqueued_at.is_(None)) | (Job.enqueued_at < now - REDELIVER_AFTER),
+            Job.created_at < now - dt.timedelta(seconds=5),
+        )
+    ).all()
+    if waiting:
+        held = held_by_queue(list(RUNNERS.values()))
+        for job in waiting:
+            if held is not None and job.id not in held and jobs.enqueue(job):
+                report.delivered.append(job.id)
+    report.others = [sweeper(now) for sweeper in SWEEPERS]
+    if report.requeued or report.failed or report.delivered:
+        log.info("Job sweep: %s", report)
+    return report
+
+
+def held_by_queue(runners: list[Any]) -> set[int] | None:
+    """The first arguments (ids) of the given tasks' calls the queue holds, pending or
+    scheduled; None if the queue does not answer."""
+    try:
+        tasks = list(huey.pending()) + list(huey.scheduled())
+    except Exception:
+        log.warning("The queue did not answer the sweep", exc_info=True)
+        return None
+    names = {runner.task_class.__name__ for runner in runners}
+    return {
+        int(task.args[0])
+        for task in tasks
+        if type(task).__name__ in names and task.args and isinstance(task.args[0], int)
+    }
+
+
+@periodic(crontab(minute="*"))
+def sweep_jobs() -> None:
+    """Every minute, in the worker."""
+    sweep()
+
+
+@huey.signal(SIGNAL_INTERRUPTED)
+def _hand_back(signal: str, task: object) -> None:
+    """A worker stopping (SIGTERM after the grace period) hands its running job back to the
+    queue: the interrupted attempt does not count against the job's limit."""
+    runners = {runner.task_class.__name__ for runner in RUNNERS.values()}
+    args = getattr(task, "args", ())
+    if type(task).__name__ not in runners or not args:
+        return
+    with _state["app"].app_context():
+        job = db.session.get(Job, int(args[0]))
+        if job is not None and job.status is JobStatus.RUNNING:
+            jobs.requeue(job, "its worker was stopped (SIGTERM)", count=False)

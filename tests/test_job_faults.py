@@ -1,0 +1,231 @@
+"""Jobs survive their worker: real ``flask worker`` processes, killed (SIGKILL) or stopped
+(SIGTERM) in the middle of a bulk job, on the SQLite queue (Redis in the PostgreSQL run).
+
+The tests make the faults themselves on their own worker processes; the lease is shortened to
+seconds (``JOBS_LEASE_SECONDS``) so that a dead worker is noticed quickly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from portal import jobs
+from portal.accounts.models import User
+from portal.audit.models import AuditEntry
+from portal.audit.services import Actor
+from portal.cases.models import Case
+from portal.documents.bulk import start_bulk
+from portal.documents.models import Document, DocumentKind
+from portal.extensions import db
+from portal.jobs.models import Job, JobStatus
+from portal.seed import seed_demo
+
+from .conftest import TEST_REDIS_URL, build_app
+
+ON = dt.date(2026, 11, 30)
+LEASE_SECONDS = 2
+#: Settings the worker processes share with the test's app.
+SHARED = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "JOBS_SQLITE_PATH",
+    "FILE_STORE_PATH",
+    "REDIS_URL",
+    "JOBS_LEASE_SECONDS",
+    "JOBS_HEARTBEAT_SECONDS",
+    "BULK_COMMIT_BATCH",
+    "JOBS_SHUTDOWN_SECONDS",
+)
+
+
+@pytest.fixture
+def worker_app(tmp_path: Path) -> Iterator:
+    overrides = {
+        "JOBS_IMMEDIATE": False,
+        "JOBS_LEASE_SECONDS": LEASE_SECONDS,
+        "JOBS_HEARTBEAT_SECONDS": 0.25,
+        "BULK_COMMIT_BATCH": 2,
+        "JOBS_SHUTDOWN_SECONDS": 0,
+    }
+    if TEST_REDIS_URL:
+        overrides["REDIS_URL"] = TEST_REDIS_URL
+    yield from build_app(tmp_path, **overrides)
+    jobs.huey.storage.flush_all()
+
+
+class Workers:
+    """``flask --app portal worker`` processes on the test's database and queue."""
+
+    def __init__(self, app, folder: Path) -> None:
+        self.env = dict(os.environ)
+        for key in SHARED:
+            value = app.config.get(key)
+            if value is not None:
+                self.env[f"PORTAL_{key}"] = value if isinstance(value, str) else json.dumps(value)
+        self.folder = folder
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        log = (self.folder / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "worker", "--workers", "1"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.folder.glob("worker-*.log"))
+        )
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+
+
+@pytest.fixture
+def workers(worker_app, tmp_path) -> Iterator[Workers]:
+    started = Workers(worker_app, tmp_path)
+    yield started
+    started.stop_all()
+
+
+def wait_for(app, job_id: int, ready: Callable[[Job], bool], workers: Workers, timeout=120):
+    """Poll the job row until ``ready``; the row."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            job = db.session.get(Job, job_id)
+            if ready(job):
+                db.session.expunge(job)
+                return job
+        time.sleep(0.1)
+    pytest.fail(f"job {job_id} did not get there in {timeout} s; worker logs:\n{workers.logs()}")
+
+
+def bulk_job(app) -> tuple[int, int]:
+    """The demo data, and a queued bulk job: a draft warning letter for every case; (job id,
+    number of cases)."""
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        cases = list(db.session.scalars(select(Case).order_by(Case.id)))
+        user = db.session.get(User, cases[0].owner_id)
+        job = start_bulk(Actor(user=user), DocumentKind.WARNING_LETTER, cases, final=False, on=ON)
+        return job.id, len(cases)
+
+
+def assert_complete(app, job: Job, cases: int) -> None:
+    """Done, every case generated exactly once, and no letter number lost or used twice."""
+    assert job.status is JobStatus.DONE, job.error
+    assert job.result["generated"] == cases and job.result["failed"] == 0
+    with app.app_context():
+        letters = list(
+            db.session.scalars(select(Document).where(Document.kind == DocumentKind.WARNING_LETTER))
+        )
+        assert len(letters) == cases
+        assert len({letter.case_id for letter in letters}) == cases
+        numbers: dict[str, list[int]] = defaultdict(list)
+        for document in db.session.scalars(select(Document)):
+            match = re.fullmatch(r"(.+-\d{4})-(\d+)", document.reference or "")
+            if match:
+                numbers[match.group(1)].append(int(match.group(2)))
+        assert numbers
+        for prefix, taken in numbers.items():
+            # The creditor's sequence for the year has no gap and no number twice: 1 … n.
+            assert sorted(taken) == list(range(1, len(taken) + 1)), (prefix, sorted(taken))
+
+
+def test_a_worker_killed_mid_job_is_replaced_and_the_job_resumes(worker_app, workers):
+    """SIGKILL after the first batch committed: the lease stops beating, the next worker's sweep
+    queues the job again, and it resumes after the committed batches — every case once, no
+    letter number lost."""
+    job_id, cases = bulk_job(worker_app)
+    assert cases >= 6  # several batches of two
+    first = workers.start()
+    running = wait_for(
+        worker_app, job_id, lambda job: bool(job.checkpoint and job.checkpoint["cases"]), workers
+    )
+    assert running.status is JobStatus.RUNNING and running.attempts == 1
+    first.kill()
+    first.wait(timeout=30)
+    time.sleep(LEASE_SECONDS + 0.5)  # the dead worker's lease runs out
+    workers.start()  # its start-up sweep finds the stalled job
+    finished = wait_for(worker_app, job_id, lambda job: job.status is not JobStatus.RUNNING
+                        and job.status is not JobStatus.QUEUED, workers)  # fmt: skip
+    assert finished.attempts == 2, workers.logs()
+    assert_complete(worker_app, finished, cases)
+    with worker_app.app_context():
+        requeued = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "job.requeued")
+        ).all()
+        assert len(requeued) == 1 and "stopped answering" in requeued[0].changes["after"]["reason"]
+
+
+def test_sigterm_hands_the_running_job_back_and_the_next_worker_finishes_it(worker_app, workers):
+    """A worker stopped with SIGTERM (no grace period here) hands its job back at once; the
+    interrupted run does not count against the job's attempts."""
+    job_id, cases = bulk_job(worker_app)
+    first = workers.start()
+    wait_for(worker_app, job_id, lambda job: job.status is JobStatus.RUNNING, workers)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0, workers.logs()
+    handed_back = wait_for(
+        worker_app, job_id, lambda job: job.status is not JobStatus.RUNNING, workers
+    )
+    assert handed_back.status is JobStatus.QUEUED and handed_back.attempts == 0, workers.logs()
+    workers.start()
+    finished = wait_for(worker_app, job_id, lambda job: job.status is JobStatus.DONE, workers)
+    assert finished.attempts == 1
+    assert_complete(worker_app, finished, cases)
+
+
+def test_a_job_whose_worker_keeps_dying_fails_with_a_sentence(worker_app, workers):
+    """After its last allowed attempt dies too, the job fails with a message people can act
+    on, not a traceback; ``jobs retry`` queues it again."""
+    job_id, _cases = bulk_job(worker_app)
+    with worker_app.app_context():
+        db.session.get(Job, job_id).max_attempts = 1
+        db.session.commit()
+    first = workers.start()
+    wait_for(worker_app, job_id, lambda job: job.status is JobStatus.RUNNING, workers)
+    first.kill()
+    first.wait(timeout=30)
+    time.sleep(LEASE_SECONDS + 0.5)
+    runner = worker_app.test_cli_runner()
+    swept = runner.invoke(args=["jobs", "sweep"])
+    assert swept.exit_code == 0 and "0 stalled job(s) queued again, 1 failed" in swept.output
+    with worker_app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.status is JobStatus.FAILED
+        assert job.error.startswith("The worker running this job stopped during each of its 1")
+    listed = runner.invoke(args=["jobs", "list", "--status", "failed"])
+    assert f"{job_id:>6}  failed" in listed.output and "given up" in listed.output
+    retried = runner.invoke(args=["jobs", "retry", str(job_id)])
+    assert retried.exit_code == 0, retried.output
+    with worker_app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job.status is JobStatus.QUEUED and job.error is None
+    cancelled = runner.invoke(args=["jobs", "cancel", str(job_id)])
+    assert cancelled.exit_code == 0, cancelled.output
+    with worker_app.app_context():
+        assert db.session.get(Job, job_id).error == "Cancelled from the command line."
