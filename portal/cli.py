@@ -309,7 +309,7 @@ def readiness_command(batch: int, verbose: bool) -> None:
 def worker_command(workers: int) -> None:
     """Run the job-queue consumer (Huey) in this process until interrupted."""
     from .jobs import describe_backend, huey
-    from .jobs.sweep import sweep
+    from .jobs.sweep import note_worker_alive, sweep
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     grace = int(current_app.config["JOBS_SHUTDOWN_SECONDS"])
@@ -318,6 +318,7 @@ def worker_command(workers: int) -> None:
         f"running jobs finish for {grace} s, then hands them back to the queue."
     )
     # Jobs a dead worker left behind, and jobs committed while the queue was down.
+    note_worker_alive()
     click.echo(f"Sweep: {sweep()}.")
     consumer = huey.create_consumer(
         workers=workers,

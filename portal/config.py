@@ -82,6 +82,12 @@ AUDIT_CHECKPOINT_PATH = None
 AUDIT_CHECKPOINT_KEY = None
 
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+#: PostgreSQL: seconds to wait for a connection, and for one statement, before a request
+#: gives up with 503 (a partitioned or frozen server must not hang every request).
+DATABASE_CONNECT_TIMEOUT = 5
+DATABASE_STATEMENT_TIMEOUT = 30
+#: Free space below which ``/api/v1/health`` reports the file store's disk as low (bytes).
+HEALTH_MIN_FREE_BYTES = 1024**3
 
 API_TITLE = "Arrears Portal API"
 API_VERSION = "v1"
@@ -101,7 +107,14 @@ def finalise(app: Flask) -> None:
         # Server-side prepared statements switch to generic plans after five runs, which makes
         # the chunked IN (...) look-ups scan linearly; plain statements are planned every time.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["connect_args"] = {"prepare_threshold": None, **options.get("connect_args", {})}
+        statement_ms = int(float(app.config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+        options["connect_args"] = {
+            "prepare_threshold": None,
+            "connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"]),
+            "options": f"-c statement_timeout={statement_ms}",
+            **options.get("connect_args", {}),
+        }
+        options.setdefault("pool_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .domain import DomainError
@@ -143,7 +145,47 @@ def handle_domain_error(error: DomainError):
     ), error.status
 
 
+#: Seconds a client is asked to wait before trying again when a dependency is down.
+RETRY_AFTER = "30"
+
+
+def _unavailable(message: str):
+    """503 with ``Retry-After``; the request's transaction is rolled back (nothing kept)."""
+    from .extensions import db
+
+    db.session.rollback()
+    if wants_json():
+        return api_error(503, message, headers={"Retry-After": RETRY_AFTER})
+    page = render_template(
+        "errors/error.html", status=503, title="Temporarily unavailable", message=message
+    )
+    return page, 503, {"Retry-After": RETRY_AFTER}
+
+
+def handle_database_down(error: Exception):
+    """The database does not answer (down, partitioned, a statement timed out)."""
+    current_app.logger.error("Database unavailable: %s", error)
+    return _unavailable(
+        "The database is not answering right now, so nothing was changed. Try again in a "
+        "moment; if it goes on, tell an administrator."
+    )
+
+
+def handle_storage_error(error: OSError):
+    """The file store cannot be written (disk full, read-only) or read."""
+    if error.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EIO):
+        raise error
+    current_app.logger.error("File store unavailable: %s", error)
+    return _unavailable(
+        "The file store cannot be written right now (the disk is full or read-only), so "
+        "nothing was changed. Try again later; an administrator has been told in the log."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers (after flask-smorest, replacing its JSON-only handler)."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InterfaceError, handle_database_down)
+    app.register_error_handler(OSError, handle_storage_error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -184,3 +185,20 @@ def init_app(app: Flask) -> None:
 def file_store() -> FileStore:
     """The current app's store."""
     return current_app.extensions["file_store"]
+
+
+def store_health(min_free: int) -> tuple[str, int | None]:
+    """``("ok", free bytes)`` when the store takes a write and its disk has ``min_free`` bytes,
+    else the reason (``/api/v1/health``)."""
+    root = file_store().root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=".health-", dir=root) as probe:
+            probe.write(b"ok")
+            probe.flush()
+        free = shutil.disk_usage(root).free
+    except OSError as error:
+        return f"not writable: {error.strerror or type(error).__name__}", None
+    if free < min_free:
+        return f"disk almost full: {free // 1024**2} MB free", free
+    return "ok", free

@@ -7,6 +7,14 @@ class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
     database = fields.String(required=True, metadata={"example": "ok"})
     queue = fields.String(required=True, metadata={"example": "ok"})
+    worker = fields.String(
+        metadata={"example": "ok", "description": "a job worker was alive in the last minutes"}
+    )
+    store = fields.String(
+        metadata={"example": "ok", "description": "the file store is writable, its disk not full"}
+    )
+    worker_seen_seconds_ago = fields.Integer(allow_none=True)
+    free_bytes = fields.Integer(allow_none=True)
 
 
 class MeSchema(Schema):

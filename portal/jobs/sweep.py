@@ -10,12 +10,15 @@ to the queue again. A worker stopped with SIGTERM hands its running jobs back at
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from huey import crontab
+from huey.constants import EmptyData
 from huey.signals import SIGNAL_INTERRUPTED
 from sqlalchemy import select
 
@@ -23,6 +26,7 @@ from ..db import utcnow
 from ..extensions import db
 from . import RUNNERS, _state, huey, periodic
 from . import services as jobs
+from .lease import worker_name
 from .models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -108,9 +112,40 @@ def held_by_queue(runners: list[Any]) -> set[int] | None:
     }
 
 
+#: Where workers note that they are alive (the queue's store), and how old a note may be.
+WORKER_BEAT = "portal-worker-beat"
+WORKER_SILENT_AFTER = 150
+
+
+def note_worker_alive() -> None:
+    """A worker's sign of life for ``/api/v1/health`` (at start and every minute)."""
+    beat = {"worker": worker_name(), "at": time.time()}
+    try:
+        huey.storage.put_data(WORKER_BEAT, json.dumps(beat).encode())
+    except Exception:
+        log.warning("Worker sign of life not written", exc_info=True)
+
+
+def worker_health() -> tuple[str, float | None]:
+    """``("ok", age)`` when a worker noted it was alive lately, else a reason and the age."""
+    if huey.immediate:
+        return "ok", None  # jobs run inline in this process (tests)
+    try:
+        raw = huey.storage.peek_data(WORKER_BEAT)
+    except Exception as error:
+        return f"error: {type(error).__name__}", None
+    if raw is None or raw is EmptyData:
+        return "no worker has been seen", None
+    age = max(0.0, time.time() - float(json.loads(raw)["at"]))
+    if age > WORKER_SILENT_AFTER:
+        return f"no worker seen for {int(age)} s", age
+    return "ok", age
+
+
 @periodic(crontab(minute="*"))
 def sweep_jobs() -> None:
     """Every minute, in the worker."""
+    note_worker_alive()
     sweep()
 
 

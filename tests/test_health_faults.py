@@ -1,0 +1,104 @@
+"""Honest faults: ``/api/v1/health`` names what is down, and a request that meets a database
+that does not answer gets 503 with ``Retry-After`` and changes nothing.
+
+The faults are the tests' own: a TCP proxy on 127.0.0.1 in front of PostgreSQL that they take
+down (PostgreSQL run), an exclusive lock they hold on the SQLite file, a file store path that
+cannot be a folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from portal.extensions import db
+from portal.jobs.sweep import note_worker_alive
+from portal.ledger.models import Debtor
+
+from .conftest import TEST_DATABASE_URL, build_app
+from .documents.test_documents_api import auth
+from .factories import build_world
+from .faults import TcpProxy, sqlite_locked
+
+
+def test_health_names_a_missing_worker_and_an_unwritable_store(tmp_path: Path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's parent folder should be")
+    for app in build_app(tmp_path, JOBS_IMMEDIATE=False, FILE_STORE_PATH=str(blocker / "files")):
+        client = app.test_client()
+        answer = client.get("/api/v1/health")
+        assert answer.status_code == 503
+        body = answer.get_json()
+        assert body["status"] == "degraded" and body["database"] == "ok"
+        assert body["worker"] == "no worker has been seen"
+        assert body["store"].startswith("not writable")
+        with app.app_context():
+            note_worker_alive()  # what a worker does at start and every minute
+        assert client.get("/api/v1/health").get_json()["worker"] == "ok"
+
+
+@pytest.fixture
+def database_fault(tmp_path: Path) -> Iterator[tuple[object, AbstractContextManager]]:
+    """An app whose database the test can make stop answering; ``(app, database_down)``."""
+    proxy = None
+    overrides: dict[str, object] = {"DATABASE_CONNECT_TIMEOUT": 2}
+    if TEST_DATABASE_URL:
+        url = make_url(TEST_DATABASE_URL)
+        proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).up()
+        overrides["DATABASE_URL"] = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
+
+    @contextmanager
+    def database_down() -> Iterator[None]:
+        if proxy is not None:
+            proxy.down()
+            try:
+                yield
+            finally:
+                proxy.up()
+        else:
+            with sqlite_locked(tmp_path / "portal.db"):
+                yield
+
+    for app in build_app(tmp_path, **overrides):
+        with app.app_context():
+            build_world()
+            db.session.commit()
+        if proxy is not None:
+            with app.app_context():
+                db.engine.dispose()  # every pooled connection goes through the proxy anew
+        yield app, database_down
+    if proxy is not None:
+        proxy.down()
+
+
+def test_a_database_that_does_not_answer_gives_503_and_nothing_is_kept(database_fault):
+    app, database_down = database_fault
+    client = app.test_client()
+    headers = auth(app, "finance")
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Debtor))
+    with database_down():
+        started = time.monotonic()
+        answer = client.put(
+            "/api/v1/debtors/NEW-1",
+            json={"name": "New Debtor Ltd", "kind": "company", "jurisdiction": "ew"},
+            headers=headers,
+        )
+        elapsed = time.monotonic() - started
+        assert answer.status_code == 503, answer.get_data(as_text=True)
+        assert answer.headers["Retry-After"] == "30"
+        message = answer.get_json()["error"]["message"]
+        assert "database is not answering" in message and "nothing was changed" in message
+        assert elapsed < 30  # the busy timeout (SQLite) or connect timeout (PostgreSQL)
+    with app.app_context():
+        db.session.remove()
+        assert db.session.scalar(select(func.count()).select_from(Debtor)) == before
+    # Once it answers again, so does the portal.
+    assert client.get("/api/v1/health").status_code == 200
