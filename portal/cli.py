@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 
@@ -254,21 +255,47 @@ def _pem_pair(data: bytes) -> tuple[bytes, bytes]:
 
 
 @storage_cli.command("check")
-@click.option("--remove-orphans", is_flag=True, help="Delete files no row points at.")
-def storage_check_command(remove_orphans: bool) -> None:
-    """Report missing, orphaned and corrupted files (hashes recomputed); exit 1 if any."""
+@click.option(
+    "--remove-orphans",
+    is_flag=True,
+    help="Delete files no row points at, and partial files, once older than the grace period "
+    "and than the oldest running job.",
+)
+@click.option("--grace-minutes", default=60, show_default=True, help="Younger orphans are kept.")
+def storage_check_command(remove_orphans: bool, grace_minutes: int) -> None:
+    """Report missing, orphaned and corrupted files (hashes recomputed) and partial files left
+    by a crash; exit 1 if any remain."""
+    from sqlalchemy import func
+
+    from .jobs.models import Job, JobStatus
     from .storage import file_store
 
-    report = file_store().check(remove_orphans=remove_orphans)
+    busy_since = db.session.scalar(
+        select(func.min(Job.started_at)).where(Job.status == JobStatus.RUNNING)
+    )
+    report = file_store().check(
+        remove_orphans=remove_orphans,
+        grace=dt.timedelta(minutes=grace_minutes),
+        busy_since=busy_since,
+    )
     click.echo(f"Store {file_store().root}: {report.files} files, {report.referenced} referenced.")
     for label, items in (("missing", report.missing), ("corrupted", report.corrupted),
-                         ("orphaned", report.orphans)):  # fmt: skip
+                         ("orphaned", report.orphans), ("partial", report.partials)):  # fmt: skip
         for sha in items:
-            removed = " (removed)" if sha in report.removed else ""
-            click.echo(f"  {label}: {sha}{removed}")
+            note = ""
+            if sha in report.removed or sha in report.removed_partials:
+                note = " (removed)"
+            elif sha in report.kept:
+                note = " (kept: younger than the grace period or a running job)"
+            elif label == "partial" and sha not in report.stale_partials:
+                note = " (recent: possibly an upload under way)"
+            elif label == "partial":
+                note = " (left by a crash)"
+            click.echo(f"  {label}: {sha}{note}")
     if not report.healthy:
         sys.exit(1)
-    click.echo("Store OK." if not report.removed else f"Removed {len(report.removed)} orphans.")
+    removed = len(report.removed) + len(report.removed_partials)
+    click.echo("Store OK." if not removed else f"Removed {removed} orphaned or partial files.")
 
 
 @click.command("readiness")

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,10 +37,20 @@ class StoreReport:
     orphans: list[str] = field(default_factory=list)
     corrupted: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: Orphans kept by ``remove_orphans``: younger than the grace period, or written since a job
+    #: that is still running began (its rows are not committed yet).
+    kept: list[str] = field(default_factory=list)
+    #: Partial uploads (``.incoming-*``) and health probes in the store's root; the ones older
+    #: than the grace period were left by a crash (younger ones may be uploads under way).
+    partials: list[str] = field(default_factory=list)
+    stale_partials: list[str] = field(default_factory=list)
+    removed_partials: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return not (self.missing or self.corrupted or set(self.orphans) - set(self.removed))
+        left = set(self.orphans) - set(self.removed) - set(self.kept)
+        stray = set(self.stale_partials) - set(self.removed_partials)
+        return not (self.missing or self.corrupted or left or stray)
 
 
 #: Functions returning the SHA-256 of every file some table points at (evidence, documents …).
@@ -153,18 +164,53 @@ class FileStore:
         path = self.path(sha256)
         path.unlink(missing_ok=True)
 
-    def check(self, *, remove_orphans: bool = False) -> StoreReport:
-        """Missing, orphaned and corrupted files (every file's hash is recomputed)."""
+    def check(
+        self,
+        *,
+        remove_orphans: bool = False,
+        grace: timedelta = timedelta(hours=1),
+        busy_since: datetime | None = None,
+        now: datetime | None = None,
+    ) -> StoreReport:
+        """Missing, orphaned and corrupted files (every file's hash is recomputed), and partial
+        files a crash left behind.
+
+        ``remove_orphans`` deletes orphans and partials older than ``grace`` and older than
+        ``busy_since`` (when the oldest running job began: its files are orphans only until
+        its transaction commits); younger ones are reported as kept.
+        """
         referenced = {sha for provider in _reference_providers for sha in provider()}
         stored = set(self.iter_hashes())
         report = StoreReport(files=len(stored), referenced=len(referenced))
         report.missing = sorted(referenced - stored)
         report.orphans = sorted(stored - referenced)
         report.corrupted = sorted(sha for sha in stored if not self.verify(sha))
-        if remove_orphans:
-            for sha in report.orphans:
+        moment = now or datetime.now(UTC)
+        cutoff = moment - grace if busy_since is None else min(moment - grace, busy_since)
+
+        def older(path: Path, than: datetime) -> bool:
+            try:
+                return datetime.fromtimestamp(path.stat().st_mtime, UTC) < than
+            except FileNotFoundError:
+                return False
+
+        partials = []
+        if self.root.exists():
+            partials = sorted(self.root.glob(".incoming-*")) + sorted(self.root.glob(".health-*"))
+        report.partials = [path.name for path in partials]
+        report.stale_partials = [path.name for path in partials if older(path, moment - grace)]
+        if not remove_orphans:
+            return report
+        for sha in report.orphans:
+            if older(self.path(sha), cutoff):
                 self.remove(sha)
                 report.removed.append(sha)
+            else:
+                report.kept.append(sha)
+        for path in partials:
+            if older(path, cutoff):
+                path.unlink(missing_ok=True)
+                report.removed_partials.append(path.name)
         return report
 
 
