@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
+from .db import write_intent
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 #: The project root's ``instance/`` folder unless ``PORTAL_INSTANCE_PATH`` says otherwise.
@@ -78,4 +79,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+
+    def _write_intent() -> None:
+        # A request that may write begins its SQLite transaction IMMEDIATE (see db.write_intent);
+        # first of all hooks, before anything reads the database.
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _write_intent)
+
+    @app.teardown_request
+    def _no_write_intent(_error: BaseException | None) -> None:
+        write_intent.set(False)
     return app

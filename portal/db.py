@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -109,11 +110,20 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+#: Whether the current unit of work (a POST/PUT/PATCH/DELETE request, a job) will write. On
+#: SQLite its transactions then begin IMMEDIATE: the write lock is taken at the start (waiting
+#: up to the busy timeout) instead of upgrading a read snapshot later, which fails at once when
+#: another writer committed in between ("database is locked" with no wait at all).
+write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers)."""
+    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers);
+    transactions are begun by ``_sqlite_begin`` instead of the driver."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -123,3 +133,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for a unit of work that writes (see ``write_intent``)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

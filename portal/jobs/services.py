@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ..accounts.models import User
 from ..audit.services import Actor, record
-from ..db import utcnow
+from ..db import utcnow, write_intent
 from ..domain import DomainError
 from ..extensions import db
 from ..security import Role
@@ -50,8 +51,16 @@ log = logging.getLogger(__name__)
 _leases: dict[int, Lease] = {}
 
 
+#: Set when this worker is stopping: jobs stop at their next checkpoint and are handed back.
+stopping = threading.Event()
+
+
 class LeaseLost(Exception):
     """Another worker took the job over (this one was thought dead): its work is not kept."""
+
+
+class Interrupted(Exception):
+    """The worker is stopping: the job stops after its last committed checkpoint."""
 
 
 def enqueue(job: Job) -> bool:
@@ -75,6 +84,7 @@ def run(job_id: int, body: Callable[[Job], str], what: str) -> str:
     job as a sentence and nothing half-done is kept (the session is rolled back). Returns the
     body's outcome, ``failed``, ``lost`` (another worker took over) or ``skipped`` (not queued:
     a second delivery, or cancelled)."""
+    write_intent.set(True)  # the job writes: its SQLite transactions begin IMMEDIATE
     token = _claim(job_id)
     if token is None:
         return "skipped"
@@ -91,6 +101,10 @@ def run(job_id: int, body: Callable[[Job], str], what: str) -> str:
     _leases[job.id] = lease.start(thread=not huey.immediate)
     try:
         return body(job)
+    except Interrupted:
+        db.session.rollback()
+        requeue(db.session.get(Job, job_id), "its worker was stopped (SIGTERM)", count=False)
+        return "interrupted"
     except LeaseLost:
         db.session.rollback()
         log.warning("%s job %s: the lease was lost; its work was not kept", what, job_id)
@@ -161,9 +175,12 @@ def checkpoint(job: Job, state: dict[str, Any]) -> None:
     this worker still holds the lease.
 
     :raises LeaseLost: another worker has taken the job over.
+    :raises Interrupted: committed, but the worker is stopping (the job is handed back).
     """
     _fence(job, checkpoint=state)
     db.session.commit()
+    if stopping.is_set():
+        raise Interrupted(f"job {job.id}")
 
 
 def _fence(job: Job, **values: Any) -> None:

@@ -21,8 +21,9 @@ from huey import crontab
 from huey.constants import EmptyData
 from huey.signals import SIGNAL_INTERRUPTED
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from ..db import utcnow
+from ..db import utcnow, write_intent
 from ..extensions import db
 from . import RUNNERS, _state, huey, periodic
 from . import services as jobs
@@ -31,6 +32,8 @@ from .models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
+#: Seconds a stopping worker keeps trying to hand its interrupted jobs back.
+HAND_BACK_SECONDS = 30
 #: A queued job not picked up within this long is checked against the queue.
 REDELIVER_AFTER = dt.timedelta(seconds=60)
 
@@ -157,7 +160,22 @@ def _hand_back(signal: str, task: object) -> None:
     args = getattr(task, "args", ())
     if type(task).__name__ not in runners or not args:
         return
-    with _state["app"].app_context():
-        job = db.session.get(Job, int(args[0]))
-        if job is not None and job.status is JobStatus.RUNNING:
-            jobs.requeue(job, "its worker was stopped (SIGTERM)", count=False)
+    jobs.stopping.set()  # a job that commits in steps stops at its next one and hands itself back
+    write_intent.set(True)
+    # The interrupted attempt may still hold the database (SQLite: its batch's write lock);
+    # once it commits or the process ends, the job is handed back. If this does not get
+    # through, the lease runs out and the sweeper hands it on instead.
+    deadline = time.monotonic() + HAND_BACK_SECONDS
+    while True:
+        with _state["app"].app_context():
+            try:
+                job = db.session.get(Job, int(args[0]))
+                if job is not None and job.status is JobStatus.RUNNING:
+                    jobs.requeue(job, "its worker was stopped (SIGTERM)", count=False)
+                return
+            except OperationalError:
+                db.session.rollback()
+                if time.monotonic() > deadline:
+                    log.warning("Job %s not handed back; the sweeper will", args[0])
+                    return
+        time.sleep(0.5)
