@@ -90,4 +90,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.teardown_request
     def _no_write_intent(_error: BaseException | None) -> None:
         write_intent.set(False)
+
     return app

@@ -9,8 +9,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
 
-from ..domain import DomainError, NotFound
+from ..domain import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..ledger import aging as aging_service
 from ..ledger.allocation import debtor_balances
@@ -81,9 +82,24 @@ class AgingOut(Schema):
     next = fields.String(allow_none=True)
 
 
+#: Tries of a creating PUT that loses a race to a parallel one creating the same id.
+UPSERT_TRIES = 3
+
+
 def _upsert(function, external_id: str, data: dict[str, Any]) -> Response:
-    obj, created = function(api_actor(), external_id, data)
-    db.session.commit()
+    """Create or update; a parallel PUT that created the same id first turns this one into an
+    update (the unique constraint decides, then the upsert runs again)."""
+    for attempt in range(1, UPSERT_TRIES + 1):
+        try:
+            obj, created = function(api_actor(), external_id, data)
+            db.session.commit()
+            break
+        except IntegrityError as error:
+            db.session.rollback()
+            if attempt == UPSERT_TRIES:
+                raise Conflict(
+                    f"{external_id} was changed by parallel requests; send it again."
+                ) from error
     body = UpsertOut().dump({"external_id": obj.external_id, "id": obj.id, "created": created})
     return body, 201 if created else 200
 

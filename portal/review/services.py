@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..accounts.models import Role, User
 from ..accounts.services import verify_password
@@ -167,8 +167,23 @@ def _transition(
             f"it cannot be {_DONE[action]} now."
         )
     before = what.status
-    what.item.status = target
+    # A conditional update, not a read-then-write: of two requests moving the same version at
+    # once, the second waits for the first's row lock (PostgreSQL) or write lock (SQLite) and
+    # then finds the status moved on: 409, before anything is signed or stored.
+    model = type(what.item)
     db.session.flush()
+    moved = db.session.execute(
+        update(model)
+        .where(model.id == what.id, model.status.in_(list(allowed)))
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(what.item)
+    if moved.rowcount != 1:
+        raise Conflict(
+            f"The {what.name} is {what.status.value.replace('_', ' ')}; "
+            f"it cannot be {_DONE[action]} now."
+        )
     record(
         actor,
         f"{what.entity}.{action}",

@@ -1,0 +1,134 @@
+"""Races with real parallel requests against a real server: gunicorn with four worker
+processes on the test's database (SQLite, or PostgreSQL in the second run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.ledger.models import Debtor
+from portal.review.models import Approval
+from portal.storage import file_store
+
+from .documents.test_documents_api import auth
+from .factories import PASSWORD
+from .review.flow import PASSPHRASE, counsel_p12, register, submitted_letter, trusted_ca
+
+#: Settings the server processes share with the test's app.
+SHARED = ("DATABASE_URL", "SECRET_KEY", "JOBS_SQLITE_PATH", "FILE_STORE_PATH", "REDIS_URL")
+
+
+@pytest.fixture
+def server(app, tmp_path: Path) -> Iterator[str]:
+    """gunicorn -w 4 serving the test's database and file store; yields its base URL."""
+    env = dict(os.environ)
+    for key in SHARED:
+        value = app.config.get(key)
+        if value is not None:
+            env[f"PORTAL_{key}"] = value if isinstance(value, str) else json.dumps(value)
+    env["PORTAL_JOBS_IMMEDIATE"] = "true"
+    env["PORTAL_SESSION_COOKIE_SECURE"] = "false"
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    log = (tmp_path / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}",
+         "--timeout", "120", "portal:create_app()"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=5):  # noqa: S310
+                break
+        except (OSError, urllib.error.URLError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail((tmp_path / "gunicorn.log").read_text())
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def call(method: str, url: str, headers: dict[str, str], body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 (http://127.0.0.1 only)
+        url,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def in_parallel(count: int, job) -> list[tuple[int, dict]]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _n: job(), range(count)))
+
+
+def test_ten_parallel_approvals_sign_once_and_refuse_nine(app, client, world, server):
+    """1 × 200 and 9 × 409, one approval, and no signed PDF without a row pointing at it."""
+    ca_pem, ca_key = trusted_ca(app)
+    assert register(client, app, counsel_p12(ca_pem, ca_key)).status_code == 201
+    document_id = submitted_letter(app, client, world)
+    headers = auth(app, "lawyer")
+    with app.app_context():
+        files_before = set(file_store().iter_hashes())
+    answers = in_parallel(
+        10,
+        lambda: call(
+            "POST",
+            f"{server}/api/v1/documents/{document_id}/review",
+            headers,
+            {"decision": "approve", "password": PASSWORD, "p12_passphrase": PASSPHRASE},
+        ),
+    )
+    statuses = Counter(status for status, _body in answers)
+    assert statuses == {200: 1, 409: 9}, answers
+    for status, body in answers:
+        if status == 409:
+            assert "cannot be approved now" in body["error"]["message"], body
+    with app.app_context():
+        approvals = db.session.scalars(select(Approval)).all()
+        assert len(approvals) == 1
+        new_files = set(file_store().iter_hashes()) - files_before
+        # The one signed PDF, and nothing else signed by the losers.
+        assert new_files == {approvals[0].signed_sha256}
+
+
+def test_fifty_parallel_puts_creating_one_debtor_answer_201_once_and_200_otherwise(
+    app, world, server
+):
+    headers = auth(app, "finance")
+    body = {"name": "Raced Trading Ltd", "kind": "company", "jurisdiction": "ew"}
+    answers = in_parallel(50, lambda: call("PUT", f"{server}/api/v1/debtors/RACE-1", headers, body))
+    statuses = Counter(status for status, _body in answers)
+    assert statuses == {201: 1, 200: 49}, answers
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(Debtor).where(Debtor.external_id == "RACE-1")
+        )
+        assert count == 1
