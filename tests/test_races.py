@@ -132,3 +132,39 @@ def test_fifty_parallel_puts_creating_one_debtor_answer_201_once_and_200_otherwi
             select(func.count()).select_from(Debtor).where(Debtor.external_id == "RACE-1")
         )
         assert count == 1
+
+
+def test_parallel_stage_moves_write_one_audit_entry_and_never_500(app, world, server):
+    """Ten parallel moves of one case from the warning back to the notice stage: one real
+    change, so one audit entry with the true "before"; the others find it done (200) or the
+    case changed since they read it (409 with the current stage) — never 500."""
+    from portal.audit.models import AuditEntry
+    from portal.cases.models import Case, Stage
+
+    with app.app_context():
+        db.session.get(Case, world.assigned_case).stage = Stage.WARNING
+        db.session.commit()
+    headers = auth(app, "legal")
+    answers = in_parallel(
+        10,
+        lambda: call(
+            "PATCH", f"{server}/api/v1/cases/{world.assigned_case}", headers, {"stage": "notice"}
+        ),
+    )
+    statuses = Counter(status for status, _body in answers)
+    assert set(statuses) <= {200, 409} and statuses[200] >= 1, answers
+    for status, body in answers:
+        if status == 409:
+            assert body["error"]["code"] == "case_changed"
+            assert body["error"]["fields"]["stage"] == ["notice"]
+    with app.app_context():
+        moves = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "case.stage", AuditEntry.object_id == str(world.assigned_case)
+            )
+        ).all()
+        assert [move.changes for move in moves] == [
+            {"before": {"stage": "warning"}, "after": {"stage": "notice"}}
+        ]
+        case = db.session.get(Case, world.assigned_case)
+        assert case.stage is Stage.NOTICE and case.version == 2

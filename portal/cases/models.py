@@ -130,6 +130,9 @@ class Case(TimestampMixin, db.Model):
     agreement_terms: Mapped[str | None] = mapped_column(Text)
     #: The contract lets the creditor recover its lawyer's fees (a PRC letter may claim 律师费).
     fees_clause: Mapped[bool] = mapped_column(default=False)
+    #: Bumped by every stage or status move; a move made from a stale read finds it changed
+    #: and is refused (optimistic locking) instead of overwriting a parallel one.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     creditor: Mapped[CreditorEntity] = relationship()
     debtor: Mapped[Debtor] = relationship()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..accounts.models import User
 from ..audit.services import Actor, record
@@ -190,9 +191,37 @@ def move_stage(actor: Actor, case: Case, target: Stage) -> None:
         if blockers:
             raise StageBlocked(stage, blockers)
     before = case.stage
-    case.stage = target
-    db.session.flush()
+    _compare_and_set(case, stage=target)
     record(actor, "case.stage", "case", case.id, before={"stage": before}, after={"stage": target})
+
+
+class CaseChanged(Conflict):
+    """The case moved on since it was read: the move is refused, not written over it."""
+
+    code = "case_changed"
+
+
+def _compare_and_set(case: Case, **values: Any) -> None:
+    """Write ``values`` only if the case is still the version this request read; bump it.
+
+    :raises CaseChanged: a parallel request moved the case first (its current stage and status
+        are in the error's fields).
+    """
+    version = case.version
+    db.session.flush()
+    moved = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.version == version)
+        .values(version=version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(case)
+    if moved.rowcount != 1:
+        raise CaseChanged(
+            f"{case.reference} was changed meanwhile: it is now at {case.stage.label} "
+            f"({case.status.value}). Look again and move it from there.",
+            fields={"stage": [case.stage.value], "status": [case.status.value]},
+        )
 
 
 def set_status(
@@ -222,14 +251,16 @@ def set_status(
         _check_not_claimed([invoice.id for invoice in case.invoices])
     fields = ("status", "outcome", "recovered_amount", "costs", "closed_on")
     before = {name: getattr(case, name) for name in fields}
-    case.status = status
-    case.outcome = outcome
-    case.recovered_amount = recovered_amount if status is CaseStatus.CLOSED else None
-    case.costs = costs if status is CaseStatus.CLOSED else None
-    case.closed_on = (closed_on or utcnow().date()) if status is CaseStatus.CLOSED else None
-    after = {name: getattr(case, name) for name in fields}
+    closing = status is CaseStatus.CLOSED
+    after = {
+        "status": status,
+        "outcome": outcome,
+        "recovered_amount": recovered_amount if closing else None,
+        "costs": costs if closing else None,
+        "closed_on": (closed_on or utcnow().date()) if closing else None,
+    }
     if before != after:
-        db.session.flush()
+        _compare_and_set(case, **after)
         record(actor, "case.status", "case", case.id, before=before, after=after)
 
 
