@@ -119,11 +119,9 @@ write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers);
-    transactions are begun by ``_sqlite_begin`` instead of the driver."""
+    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -137,6 +135,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
-    """BEGIN, or BEGIN IMMEDIATE for a unit of work that writes (see ``write_intent``)."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+    """BEGIN IMMEDIATE for a unit of work that writes (see ``write_intent``). Otherwise the
+    driver's own behaviour stands: reads outside a transaction, BEGIN before the first write."""
+    if connection.dialect.name == "sqlite" and write_intent.get():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

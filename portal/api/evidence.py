@@ -126,8 +126,9 @@ class CaseEvidence(MethodView):
         evidence = add_evidence(
             api_actor(), g.case, data, upload.filename or "", values, invoice_keys=keys
         )
+        evidence_id = evidence.id
         db.session.commit()
-        queue_renditions([evidence.id])
+        queue_renditions([evidence_id])
         db.session.refresh(evidence)
         return evidence, 201
 

@@ -34,6 +34,7 @@ def _converter():
 def queue_renditions(evidence_ids: list[int]) -> None:
     """Hand committed evidence items to the queue for their renditions. A queue that does not
     answer leaves them pending: the job sweeper delivers them once it is back."""
+    db.session.commit()  # nothing of the caller's session holds the database meanwhile
     for evidence_id in evidence_ids:
         try:
             render_evidence(evidence_id)

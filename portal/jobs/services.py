@@ -66,15 +66,18 @@ class Interrupted(Exception):
 def enqueue(job: Job) -> bool:
     """Hand a committed job to the queue; False when the queue does not answer (the job stays
     queued and the sweeper delivers it once the queue is back)."""
-    runner = RUNNERS.get(job.kind)
+    job_id, runner = job.id, RUNNERS.get(job.kind)
     if runner is None:
         raise ValueError(f"no task runs jobs of kind {job.kind!r}")
+    # Nothing of this session may hold the database while the job starts (run inline, the
+    # job would wait for the caller's own write lock on SQLite).
+    db.session.commit()
     try:
-        runner(job.id)
+        runner(job_id)
     except Exception:  # the queue's store is down: the sweeper re-delivers
-        log.warning("Job %s could not be queued now", job.id, exc_info=True)
+        log.warning("Job %s could not be queued now", job_id, exc_info=True)
         return False
-    db.session.execute(update(Job).where(Job.id == job.id).values(enqueued_at=utcnow()))
+    db.session.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
     db.session.commit()
     return True
 
@@ -84,7 +87,15 @@ def run(job_id: int, body: Callable[[Job], str], what: str) -> str:
     job as a sentence and nothing half-done is kept (the session is rolled back). Returns the
     body's outcome, ``failed``, ``lost`` (another worker took over) or ``skipped`` (not queued:
     a second delivery, or cancelled)."""
-    write_intent.set(True)  # the job writes: its SQLite transactions begin IMMEDIATE
+    # The job writes: its SQLite transactions begin IMMEDIATE (until it returns).
+    intent = write_intent.set(True)
+    try:
+        return _run_claimed(job_id, body, what)
+    finally:
+        write_intent.reset(intent)
+
+
+def _run_claimed(job_id: int, body: Callable[[Job], str], what: str) -> str:
     token = _claim(job_id)
     if token is None:
         return "skipped"
