@@ -34,6 +34,8 @@ FORMAT_PATHS := $(wildcard portal tests bench)
 
 # Debian packages, checked with `dpkg -s` and installed with apt-get when running as root.
 DEB_DOCS     := libreoffice-writer-nogui libreoffice-calc-nogui qpdf poppler-utils
+# The time zones "today" is taken in (Asia/Shanghai, Europe/London, America/Chicago).
+DEB_BASE     := tzdata
 DEB_FONTS    := fonts-noto-cjk fonts-dejavu-core fonts-liberation2
 DEB_BROWSER  := chromium
 DEB_SERVICES := postgresql redis-server
@@ -76,10 +78,10 @@ python-check:
 # Document tools and fonts (Chinese letters need Noto CJK) are needed; Chromium and the servers
 # are only wanted for `make run`.
 sysdeps-run: python-check
-	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) --want $(DEB_BROWSER) $(DEB_SERVICES)
+	@.ci/sysdeps.sh --need $(DEB_BASE) $(DEB_DOCS) $(DEB_FONTS) --want $(DEB_BROWSER) $(DEB_SERVICES)
 
 sysdeps-test: python-check
-	@.ci/sysdeps.sh --need $(DEB_DOCS) $(DEB_FONTS) $(DEB_BROWSER) $(DEB_SERVICES) $(DEB_TESTS)
+	@.ci/sysdeps.sh --need $(DEB_BASE) $(DEB_DOCS) $(DEB_FONTS) $(DEB_BROWSER) $(DEB_SERVICES) $(DEB_TESTS)
 
 venv: $(STAMP)
 

@@ -45,6 +45,10 @@ PROXY_FIX = 0
 #: Largest request body accepted (uploads arrive in later issues; default 50 MB per file).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+#: The business time zone of each jurisdiction's cases ("today" for interest, reply periods,
+#: letter dates), and of everything not tied to one case; never the server's own TZ.
+BUSINESS_TIMEZONES = {"cn": "Asia/Shanghai", "ew": "Europe/London", "us": "America/Chicago"}
+BUSINESS_TIMEZONE = "UTC"
 #: Seconds one LibreOffice run (a batch of conversions) may take before it is killed.
 OFFICE_TIMEOUT = 120
 #: Documents per LibreOffice process in bulk generation (each process costs a start, ~1.3 s).

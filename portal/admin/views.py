@@ -13,6 +13,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..accounts.views import current_actor
 from ..api.evidence import download
+from ..business_time import today as business_today
 from ..documents import register as letter_register
 from ..documents import statutory
 from ..documents.manifest import STATUTORY_FORMS
@@ -145,7 +146,7 @@ def firms(form: LetterFormatForm | None = None, status: int = 200):
     """Each firm's letter register: the number format and how far this year's numbers run."""
     return render_template(
         "admin/firms.html",
-        firms=letter_register.firm_registers(dt.date.today()),
+        firms=letter_register.firm_registers(business_today("cn")),
         form=form,
         default_format=letter_register.DEFAULT_LETTER_FORMAT,
     ), status
@@ -244,7 +245,7 @@ def _render_rates(form: RateForm, status: int = 200, confirm: RateConfirmForm | 
             select(InterestRate.kind, func.count()).group_by(InterestRate.kind)
         ).all()
     )
-    today = dt.date.today()
+    today = business_today()
     stale_before = _year_before(today)
     confirmed = {row.kind: row for row in db.session.scalars(select(RateConfirmation))}
     kinds = [

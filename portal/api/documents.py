@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import wraps
 from typing import Any
 
@@ -11,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..business_time import today as business_today
 from ..cases import policy
 from ..documents.bulk import BUCKETS, cases_in_bucket, editable_cases, start_bulk
 from ..documents.models import Document, DocumentKind
@@ -302,7 +302,7 @@ class BulkDocuments(MethodView):
     def post(self, body: dict[str, Any]):
         """Generate one kind for many cases (ids, or an aging bucket) in the job queue."""
         user = api_user()
-        on = body.get("as_of") or dt.date.today()
+        on = body.get("as_of") or business_today()
         if body.get("bucket"):
             cases = cases_in_bucket(user, body["bucket"], on)
         else:

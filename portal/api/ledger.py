@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Response
@@ -11,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 
+from ..business_time import today as business_today
 from ..domain import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..ledger import aging as aging_service
@@ -157,7 +157,7 @@ class Aging(MethodView):
     @blp.response(200, AgingOut)
     def get(self, args: dict[str, Any]):
         """Outstanding per debtor and currency in aging buckets as of a date."""
-        as_of = args["as_of"] or dt.date.today()
+        as_of = args["as_of"] or business_today()
         rows = aging_service.aging(as_of, by_creditor=args["by_creditor"])
         items = [
             {

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..audit.services import Actor, record
+from ..business_time import today as business_today
 from ..cases import policy
 from ..cases.gate import ProsecutionBlocked
 from ..cases.models import Case
@@ -146,7 +147,7 @@ def start_build(
             "order": arrangement,
             "dividers": dividers,
             "label_prefix": label_prefix,
-            "on": dt.date.today().isoformat(),
+            "on": business_today(case.jurisdiction).isoformat(),
         },
         total=100,
     )

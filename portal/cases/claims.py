@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
+from ..business_time import today_for
 from ..extensions import db
 from ..jurisdictions import (
     InterestOptions,
@@ -139,7 +140,7 @@ def build_claim(case: Case, as_of: dt.date | None = None) -> CaseClaim:
 
 def build_claims(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[int, CaseClaim]:
     """``build_claim`` for many cases with the same few queries (no per-case round trips)."""
-    as_of = as_of or dt.date.today()
+    as_of = as_of or today_for(case.jurisdiction for case in cases)
     if not cases:
         return {}
     case_ids = [case.id for case in cases]

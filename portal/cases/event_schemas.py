@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..business_time import today as business_today
 from ..ledger.schemas import MoneyString, _check_places
 from ..money import CURRENCIES
 from .models import EventType
@@ -20,7 +21,7 @@ class EventBase(Schema):
 
     @validates_schema
     def _not_in_future(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("date") and data["date"] > dt.date.today() + dt.timedelta(days=1):
+        if data.get("date") and data["date"] > business_today() + dt.timedelta(days=1):
             # One day of slack: a user east of UTC may already be in tomorrow.
             raise ValidationError("The date is in the future.", field_name="date")
 

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..business_time import today_for
 from ..evidence.models import Evidence, evidence_invoice
 from ..extensions import db
 from ..jurisdictions import rules as _registered_rules  # noqa: F401 - registers the rules
@@ -48,7 +49,7 @@ def build_facts(
     claims: dict[int, CaseClaim] | None = None,
 ) -> dict[int, CaseFacts]:
     """The facts of each case (claims, evidence, events) in a constant number of queries."""
-    as_of = as_of or dt.date.today()
+    as_of = as_of or today_for(case.jurisdiction for case in cases)
     claims = claims if claims is not None else build_claims(cases, as_of)
     case_ids = [case.id for case in cases]
     evidence: dict[int, list[EvidenceFact]] = defaultdict(list)

@@ -18,6 +18,7 @@ from wtforms import SelectChoice
 
 from ..accounts.models import User
 from ..accounts.views import current_actor
+from ..business_time import today as business_today
 from ..domain import DomainError
 from ..evidence import intake
 from ..evidence.forms import upload_form as evidence_upload_form
@@ -71,7 +72,7 @@ DUE_FILTERS = {
 @permission_required(Permission.VIEW_CASES)
 def index():
     """Cases the user may see, filtered; each with its next action, balance and limitation."""
-    today = dt.date.today()
+    today = business_today()
     query = policy.visible_cases(current_user).join(Case.debtor)
     keys = ("stage", "status", "jurisdiction", "lawyer", "owner", "due", "q")
     filters = {key: request.args.get(key, "") for key in keys}
@@ -444,7 +445,7 @@ def _event_form(case: Case, submitted: bool = False) -> EventForm:
     if submitted:
         form = EventForm()
     else:
-        defaults = {"type": EventType.CONTACT.value, "date": dt.date.today().isoformat()}
+        defaults = {"type": EventType.CONTACT.value, "date": business_today().isoformat()}
         if case.currency:
             for kind in ("promise", "reconciliation_reply", "acknowledgment"):
                 defaults[f"{kind}_currency"] = case.currency

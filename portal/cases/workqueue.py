@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..business_time import today as business_today
 from ..extensions import db
 from . import policy
 from .claims import build_claims
@@ -83,7 +84,7 @@ class WorkQueue:
 
 def work_queue(user: User, today: dt.date | None = None) -> WorkQueue:
     """The work queue over ``user``'s visible open cases as of ``today``."""
-    today = today or dt.date.today()
+    today = today or business_today()
     queue = WorkQueue(
         as_of=today, warning_days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
     )

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..audit.services import Actor
+from ..business_time import today_for
 from ..cases import policy
 from ..cases.claims import build_claims
 from ..cases.models import Case, CaseStatus, case_invoice
@@ -110,7 +111,7 @@ def create_bulk_job(
     actor: Actor, kind: DocumentKind, cases: list[Case], *, final: bool, on: dt.date | None = None
 ) -> Job:
     """The job record for generating ``kind`` for ``cases``, committed (not yet queued)."""
-    on = on or dt.date.today()
+    on = on or today_for(case.jurisdiction for case in cases)
     job = jobs.create_job(
         actor,
         "documents.bulk",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import threading
 
 import click
 from flask.cli import AppGroup
 
+from ..business_time import today as business_today
 from .bulk import BUCKETS
 from .lint import check_all
 from .models import DocumentKind
@@ -58,7 +58,7 @@ def generate_command(kind, email, case_ids, bucket, final, as_of, queue, out) ->
     user = user_by_email(email)
     if user is None or not user.active or not has_permission(user, Permission.GENERATE_DOCUMENTS):
         raise click.ClickException(f"{email} is not an active user who may generate documents.")
-    on = as_of.date() if as_of else dt.date.today()
+    on = as_of.date() if as_of else business_today()
     try:
         if bucket:
             cases = cases_in_bucket(user, bucket, on)

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..audit.services import Actor, record
+from ..business_time import today as business_today
 from ..cases.claims import CaseClaim, build_claims
 from ..cases.gate import check_gate, record_override
 from ..cases.models import Case
@@ -163,7 +164,7 @@ def prepare_document(
     """
     if final and kind.for_court:
         check_gate(case, kind.label.lower(), "made final", override)
-    on = on or dt.date.today()
+    on = on or business_today(case.jurisdiction)
     spec = find_template(case.jurisdiction.value, kind.value, case.debtor.kind.value)
     previous = latest_version(case, kind)
     values = _inputs(spec, inputs, previous)

@@ -3,7 +3,6 @@ bulk generation and the job page that follows it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_login import current_user
 
 from ..accounts.views import current_actor
 from ..api.evidence import download, inline_pdf
+from ..business_time import today as business_today
 from ..cases import policy
 from ..cases.models import Case, CaseStatus
 from ..cases.views import render_case
@@ -176,7 +176,7 @@ def bulk():
         form.bucket.data = request.args["bucket"]
     if form.validate_on_submit():
         try:
-            on = dt.date.today()
+            on = business_today()
             if form.bucket.data:
                 cases = cases_in_bucket(current_user, form.bucket.data, on)
                 if not cases:

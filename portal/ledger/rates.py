@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..audit.services import Actor, record
+from ..business_time import today as business_today
 from ..domain import ValidationFailed
 from ..extensions import db
 from ..jurisdictions import (
@@ -101,7 +102,7 @@ def confirm(
     if not source:
         message = "Say what you checked (the publication or URL)."
         raise ValidationFailed(message, fields={"source": [message]})
-    if through > dt.date.today() and not allow_future:
+    if through > business_today() and not allow_future:
         message = f"{through.isoformat()} is in the future: confirm through today at the latest."
         raise ValidationFailed(message, fields={"confirmed_through": [message]})
     first = db.session.scalar(

@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 
 from ..accounts.models import User
 from ..accounts.views import current_actor
+from ..business_time import today as business_today
 from ..cases import policy
 from ..cases import services as case_services
 from ..cases.models import Case, CaseStatus, case_invoice
@@ -151,7 +152,7 @@ def debtors():
     return render_template(
         "ledger/debtors.html",
         debtors=rows,
-        balances=balances_by_debtor(ids, dt.date.today()),
+        balances=balances_by_debtor(ids, business_today()),
         open_cases=open_cases,
         filters=filters,
         jurisdictions=list(Jurisdiction),
@@ -274,7 +275,7 @@ def _render_debtor(debtor: Debtor, rows: list[InvoiceRow], form: OpenCaseForm | 
         credit_notes=credit_notes,
         cases=cases,
         form=form,
-        today=dt.date.today(),
+        today=business_today(),
     ), status
 
 
@@ -332,7 +333,7 @@ def _as_of() -> dt.date:
             return dt.date.fromisoformat(raw)
         except ValueError:
             flash(f"“{raw[:20]}” is not a date (YYYY-MM-DD); showing today.", "warning")
-    return dt.date.today()
+    return business_today()
 
 
 def _by_creditor() -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..audit.services import Actor
+from ..business_time import today as business_today
 from ..cases.events import add_event
 from ..cases.models import CaseEvent
 from ..documents.models import Document
@@ -43,7 +44,8 @@ def record_dispatch(
             "sent before that.",
             fields={"date": [f"On or after {earliest.isoformat()}."]},
         )
-    if sent_on > dt.date.today():
+    today = business_today(document.case.jurisdiction)
+    if sent_on > today:
         raise ValidationFailed(
             "The dispatch date lies in the future.", fields={"date": ["Not later than today."]}
         )
@@ -52,7 +54,7 @@ def record_dispatch(
             "Delivery cannot come before dispatch.",
             fields={"delivered_on": ["On or after the date sent."]},
         )
-    if delivered_on and delivered_on > dt.date.today():
+    if delivered_on and delivered_on > today:
         raise ValidationFailed(
             "Delivery lies in the future.", fields={"delivered_on": ["Not later than today."]}
         )

@@ -3,7 +3,6 @@ page and the lawyer's queue (the account pages are in ``account_views``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..accounts.views import current_actor
 from ..bundles.models import BundleVolume
+from ..business_time import today as business_today
 from ..cases import policy
 from ..cases import services as case_services
 from ..cases.gate import gate_refusal, prosecution_blockers
@@ -138,7 +138,7 @@ def review_panel(
         # Only the newest signed version goes out; a superseded one keeps its record.
         if submitter and document.status is DocumentStatus.SIGNED:
             panel["dispatch_form"] = dispatch_form or DispatchForm(
-                formdata=None, data={"sent_on": dt.date.today()}
+                formdata=None, data={"sent_on": business_today()}
             )
     return panel
 
