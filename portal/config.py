@@ -112,10 +112,18 @@ def finalise(app: Flask) -> None:
         # the chunked IN (...) look-ups scan linearly; plain statements are planned every time.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         statement_ms = int(float(app.config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+        connect = int(app.config["DATABASE_CONNECT_TIMEOUT"])
         options["connect_args"] = {
             "prepare_threshold": None,
-            "connect_timeout": int(app.config["DATABASE_CONNECT_TIMEOUT"]),
+            "connect_timeout": connect,
             "options": f"-c statement_timeout={statement_ms}",
+            # A partition that drops packets: unacknowledged data aborts the connection after
+            # this long, and idle connections are probed, instead of hanging for minutes.
+            "tcp_user_timeout": statement_ms + connect * 1000,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
             **options.get("connect_args", {}),
         }
         options.setdefault("pool_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))

@@ -7,12 +7,8 @@ seconds (``JOBS_LEASE_SECONDS``) so that a dead worker is noticed quickly."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -33,21 +29,10 @@ from portal.jobs.models import Job, JobStatus
 from portal.seed import seed_demo
 
 from .conftest import TEST_REDIS_URL, build_app
+from .servers import Workers
 
 ON = dt.date(2026, 11, 30)
 LEASE_SECONDS = 2
-#: Settings the worker processes share with the test's app.
-SHARED = (
-    "DATABASE_URL",
-    "SECRET_KEY",
-    "JOBS_SQLITE_PATH",
-    "FILE_STORE_PATH",
-    "REDIS_URL",
-    "JOBS_LEASE_SECONDS",
-    "JOBS_HEARTBEAT_SECONDS",
-    "BULK_COMMIT_BATCH",
-    "JOBS_SHUTDOWN_SECONDS",
-)
 
 
 @pytest.fixture
@@ -63,43 +48,6 @@ def worker_app(tmp_path: Path) -> Iterator:
         overrides["REDIS_URL"] = TEST_REDIS_URL
     yield from build_app(tmp_path, **overrides)
     jobs.huey.storage.flush_all()
-
-
-class Workers:
-    """``flask --app portal worker`` processes on the test's database and queue."""
-
-    def __init__(self, app, folder: Path) -> None:
-        self.env = dict(os.environ)
-        for key in SHARED:
-            value = app.config.get(key)
-            if value is not None:
-                self.env[f"PORTAL_{key}"] = value if isinstance(value, str) else json.dumps(value)
-        self.folder = folder
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        log = (self.folder / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "portal", "worker", "--workers", "1"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.processes.append(process)
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(
-            path.read_text(errors="replace") for path in sorted(self.folder.glob("worker-*.log"))
-        )
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -229,3 +177,44 @@ def test_a_job_whose_worker_keeps_dying_fails_with_a_sentence(worker_app, worker
     assert cancelled.exit_code == 0, cancelled.output
     with worker_app.app_context():
         assert db.session.get(Job, job_id).error == "Cancelled from the command line."
+
+
+def test_a_bulk_job_succeeds_while_twenty_clients_write(worker_app, workers, tmp_path):
+    """A worker's bulk job (committing batch by batch) and twenty clients writing through
+    gunicorn at the same time: every write answers 200/201 and the job is done — on SQLite
+    the writers and the batches wait their turn for the write lock instead of failing."""
+    import threading
+    from collections import Counter
+
+    from .factories import token_for
+    from .servers import serve
+    from .test_races import call
+
+    job_id, cases = bulk_job(worker_app)
+    with worker_app.app_context():
+        headers = {"Authorization": f"Bearer {token_for('finance@arrears-demo.example')}"}
+    statuses: Counter[int] = Counter()
+    finished = threading.Event()
+    with serve(worker_app, tmp_path) as base:
+
+        def writer(number: int) -> None:
+            count = 0
+            while not finished.is_set() or count < 3:
+                body = {"name": f"Writer {number} Ltd rev {count}", "kind": "company",
+                        "jurisdiction": "ew"}  # fmt: skip
+                status, _answer = call("PUT", f"{base}/api/v1/debtors/W-{number}", headers, body)
+                statuses[status] += 1
+                count += 1
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(20)]
+        workers.start()
+        for thread in threads:
+            thread.start()
+        done = wait_for(worker_app, job_id, lambda job: job.status is JobStatus.DONE
+                        or job.status is JobStatus.FAILED, workers, timeout=240)  # fmt: skip
+        finished.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert set(statuses) <= {200, 201}, statuses
+    assert statuses[201] == 20 and sum(statuses.values()) >= 60
+    assert_complete(worker_app, done, cases)

@@ -4,11 +4,6 @@ processes on the test's database (SQLite, or PostgreSQL in the second run)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -27,47 +22,15 @@ from portal.storage import file_store
 from .documents.test_documents_api import auth
 from .factories import PASSWORD
 from .review.flow import PASSPHRASE, counsel_p12, register, submitted_letter, trusted_ca
-
-#: Settings the server processes share with the test's app.
-SHARED = ("DATABASE_URL", "SECRET_KEY", "JOBS_SQLITE_PATH", "FILE_STORE_PATH", "REDIS_URL")
+from .servers import serve
 
 
 @pytest.fixture
 def server(app, tmp_path: Path) -> Iterator[str]:
-    """gunicorn -w 4 serving the test's database and file store; yields its base URL."""
-    env = dict(os.environ)
-    for key in SHARED:
-        value = app.config.get(key)
-        if value is not None:
-            env[f"PORTAL_{key}"] = value if isinstance(value, str) else json.dumps(value)
-    env["PORTAL_JOBS_IMMEDIATE"] = "true"
-    env["PORTAL_SESSION_COOKIE_SECURE"] = "false"
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}",
-         "--timeout", "120", "portal:create_app()"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    log.close()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=5):  # noqa: S310
-                break
-        except (OSError, urllib.error.URLError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail((tmp_path / "gunicorn.log").read_text())
-            time.sleep(0.2)
-    try:
+    """gunicorn -w 4 serving the test's database and file store (jobs inline)."""
+    app.config["JOBS_IMMEDIATE"] = True
+    with serve(app, tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def call(method: str, url: str, headers: dict[str, str], body: dict) -> tuple[int, dict]:
