@@ -10,6 +10,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
+from . import db_watchdog
 from .db import write_intent
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -38,6 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    with app.app_context():
+        # A PostgreSQL link that goes silent is cut after the statement timeout (503, not a hang).
+        db_watchdog.install(db.engine, float(app.config["DATABASE_STATEMENT_TIMEOUT"]))
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -43,10 +43,14 @@ def test_health_names_a_missing_worker_and_an_unwritable_store(tmp_path: Path):
 
 
 @pytest.fixture
-def database_fault(tmp_path: Path) -> Iterator[tuple[object, AbstractContextManager]]:
-    """An app whose database the test can make stop answering; ``(app, database_down)``."""
+def database_fault(
+    tmp_path: Path,
+) -> Iterator[tuple[object, AbstractContextManager, AbstractContextManager]]:
+    """An app whose database the test can make stop answering; ``(app, database_down,
+    database_frozen)`` — frozen: connected, but no answer (PostgreSQL behind a frozen proxy;
+    on SQLite, a writer that holds the lock)."""
     proxy = None
-    overrides: dict[str, object] = {"DATABASE_CONNECT_TIMEOUT": 2}
+    overrides: dict[str, object] = {"DATABASE_CONNECT_TIMEOUT": 2, "DATABASE_STATEMENT_TIMEOUT": 2}
     if TEST_DATABASE_URL:
         url = make_url(TEST_DATABASE_URL)
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).up()
@@ -66,6 +70,18 @@ def database_fault(tmp_path: Path) -> Iterator[tuple[object, AbstractContextMana
             with sqlite_locked(tmp_path / "portal.db"):
                 yield
 
+    @contextmanager
+    def database_frozen() -> Iterator[None]:
+        if proxy is not None:
+            proxy.freeze()
+            try:
+                yield
+            finally:
+                proxy.thaw()
+        else:
+            with sqlite_locked(tmp_path / "portal.db"):
+                yield
+
     for app in build_app(tmp_path, **overrides):
         with app.app_context():
             build_world()
@@ -73,13 +89,13 @@ def database_fault(tmp_path: Path) -> Iterator[tuple[object, AbstractContextMana
         if proxy is not None:
             with app.app_context():
                 db.engine.dispose()  # every pooled connection goes through the proxy anew
-        yield app, database_down
+        yield app, database_down, database_frozen
     if proxy is not None:
         proxy.down()
 
 
 def test_a_database_that_does_not_answer_gives_503_and_nothing_is_kept(database_fault):
-    app, database_down = database_fault
+    app, database_down, _frozen = database_fault
     client = app.test_client()
     headers = auth(app, "finance")
     with app.app_context():
@@ -101,4 +117,32 @@ def test_a_database_that_does_not_answer_gives_503_and_nothing_is_kept(database_
         db.session.remove()
         assert db.session.scalar(select(func.count()).select_from(Debtor)) == before
     # Once it answers again, so does the portal.
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_a_database_that_goes_silent_answers_503_within_the_timeout(database_fault):
+    """Connected but silent (a frozen proxy, a hung server): the statement is cut after the
+    statement timeout plus a grace, the request answers 503 and nothing hangs; the health
+    check says so too, and all is well again once the link thaws."""
+    app, _down, database_frozen = database_fault
+    client = app.test_client()
+    headers = auth(app, "finance")
+    assert client.get("/api/v1/health").status_code == 200  # connections are pooled now
+    with database_frozen():
+        started = time.monotonic()
+        answer = client.put(
+            "/api/v1/debtors/FROZEN-1",
+            json={"name": "Frozen Ltd", "kind": "company", "jurisdiction": "ew"},
+            headers=headers,
+        )
+        elapsed = time.monotonic() - started
+        assert answer.status_code == 503, answer.get_data(as_text=True)
+        assert answer.headers["Retry-After"] == "30"
+        # statement timeout 2 s + grace 3 s (PostgreSQL); busy timeout 10 s (SQLite)
+        assert elapsed < 20
+        if TEST_DATABASE_URL:
+            started = time.monotonic()
+            health = client.get("/api/v1/health")
+            assert health.status_code == 503 and health.get_json()["database"] != "ok"
+            assert time.monotonic() - started < 20
     assert client.get("/api/v1/health").status_code == 200
