@@ -80,6 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
 
+    from . import transactions
+
+    transactions.init_app(app)
+
     from .cli import register_cli
 
     register_cli(app)

@@ -78,7 +78,6 @@ def login():
             login_user(user)
             session.permanent = True
             services.record_login(Actor(user=user, ip=request.remote_addr), user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         services.record_failed_login(Actor(user=None, ip=request.remote_addr), form.email.data)
         db.session.commit()
@@ -117,7 +116,6 @@ def save_counsel_details():
     if not form.validate_on_submit():
         return _profile_page(PasswordChangeForm(), counsel_form=form), 422
     if services.update_counsel_details(current_actor(), current_user, form.data):
-        db.session.commit()
         flash("Your signature-block details are saved.", "success")
     else:
         flash("Nothing changed.", "info")
@@ -171,7 +169,6 @@ def revoke_token(token_id: int):
     if token is None or token.user_id != current_user.id:
         abort(404)
     services.revoke_token(current_actor(), token)
-    db.session.commit()
     flash(f"Token {token.prefix}… revoked.", "success")
     return redirect(url_for("accounts.profile"), 303)
 

@@ -79,7 +79,6 @@ def new_user():
         except DomainError as error:
             populate_errors(form, error)
         else:
-            db.session.commit()
             flash(f"User {user.email} created.", "success")
             return redirect(url_for("admin.users"), 303)
     status = 422 if request.method == "POST" else 200
@@ -101,7 +100,6 @@ def set_user_active(user_id: int):
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("admin.users"), 303)
-    db.session.commit()
     flash(f"{user.email} {'enabled' if active else 'disabled'}.", "success")
     return redirect(url_for("admin.users"), 303)
 
@@ -130,7 +128,6 @@ def edit_creditor(creditor_id: int | None = None):
         except DomainError as error:
             populate_errors(form, error)
         else:
-            db.session.commit()
             flash(f"{saved.legal_name} saved.", "success")
             return redirect(url_for("admin.creditors"), 303)
     status = 422 if request.method == "POST" else 200
@@ -346,7 +343,6 @@ def delete_rate(rate_id: int):
         abort(404)
     kind, when = rate.kind, rate.valid_from.isoformat()
     rate_service.delete_rate(current_actor(), rate)
-    db.session.commit()
     flash(f"{kind} from {when} deleted.", "success")
     return redirect(url_for("admin.rates", kind=kind), 303)
 
@@ -363,6 +359,5 @@ def load_rates():
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        db.session.commit()
         flash(f"Shipped table loaded: {read} rows read, {changed} added or corrected.", "success")
     return redirect(url_for("admin.rates"), 303)

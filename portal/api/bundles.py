@@ -222,7 +222,6 @@ class BundleSubmit(MethodView):
     def post(self, body: dict[str, Any], bundle_id: int):
         """Send the bundle version to the case's lawyer (→ ``in_review``)."""
         review.submit(api_actor(), g.bundle, body["comment"])
-        db.session.commit()
         return g.bundle
 
 

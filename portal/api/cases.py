@@ -244,7 +244,6 @@ class Cases(MethodView):
             lawyer=_lawyer(data["lawyer"]),
             jurisdiction=data["jurisdiction"],
         )
-        db.session.commit()
         return case_payload(case), 201
 
 
@@ -304,7 +303,6 @@ class CaseItem(MethodView):
                 data.get("next_action", case.next_action),
                 data.get("next_action_due", case.next_action_due),
             )
-        db.session.commit()
         return case_payload(case)
 
 
@@ -361,5 +359,4 @@ class CaseEvents(MethodView):
             }
             return api_error(422, "Some fields are missing or invalid.", fields=fields_)
         event = event_service.add_event(api_actor(), case, data)
-        db.session.commit()
         return event, 201

@@ -227,7 +227,6 @@ class CaseDocuments(MethodView):
             on=body.get("as_of"),
             override=body.get("override"),
         )
-        db.session.commit()
         return document_payload(document), 201
 
 
@@ -268,7 +267,6 @@ class DocumentDocx(MethodView):
     def post(self, files: dict[str, Any], document_id: int):
         """Upload a DOCX edited in Word: it becomes the next version of this kind."""
         new = upload_version(api_actor(), g.document, files["file"].read())
-        db.session.commit()
         return document_payload(new), 201
 
 

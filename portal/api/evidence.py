@@ -227,7 +227,6 @@ class EvidenceItem(MethodView):
         if "kind" in body:
             body["kind"] = EvidenceKind(body["kind"])
         update_evidence(api_actor(), evidence, body)
-        db.session.commit()
         return evidence
 
     @blp.doc(security=BEARER)
@@ -238,5 +237,4 @@ class EvidenceItem(MethodView):
     def delete(self, evidence_id: int):
         """Remove it from the case."""
         delete_evidence(api_actor(), _editable_evidence(evidence_id))
-        db.session.commit()
         return None

@@ -164,7 +164,6 @@ class Submit(MethodView):
         """Send a final version to the case's lawyer (→ ``in_review``)."""
         document = g.document
         review.submit(api_actor(), document, body["comment"])
-        db.session.commit()
         return _payload(document)
 
 
@@ -226,7 +225,6 @@ class Dispatch(MethodView):
             tracking=body["tracking"],
             delivered_on=body.get("delivered_on"),
         )
-        db.session.commit()
         return event, 201
 
 
@@ -267,7 +265,6 @@ class MyCertificate(MethodView):
         certificate = register_certificate(
             api_actor(), api_user(), files["file"].read(), form["passphrase"]
         )
-        db.session.commit()
         return certificate, 201
 
 

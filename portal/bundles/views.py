@@ -202,7 +202,6 @@ def submit(bundle_id: int):
             db.session.rollback()
             _show_error(form, error)
             return _render(bundle, error.status, submit_form=form)
-        db.session.commit()
         flash(
             f"Filing bundle v{bundle.version} sent to {bundle.case.lawyer.name} for review.",
             "success",

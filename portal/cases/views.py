@@ -351,7 +351,6 @@ def move_stage(case_id: int):
         db.session.rollback()
         flash(error.message, "danger")
     else:
-        db.session.commit()
         flash(f"{case.reference} is now at the stage {target.label.lower()}.", "success")
     return _back(case_id)
 
@@ -400,7 +399,6 @@ def set_status(case_id: int):
             db.session.rollback()
             populate_errors(form, error)
         else:
-            db.session.commit()
             flash(f"{case.reference}: status {case.status.value.replace('_', ' ')}.", "success")
             return _back(case_id)
     return render_case(case, 422, status_form=form)
@@ -416,7 +414,6 @@ def set_next_action(case_id: int):
         services.set_next_action(
             current_actor(), case, form.next_action.data, form.next_action_due.data
         )
-        db.session.commit()
         flash(f"{case.reference}: next action saved.", "success")
         return _back(case_id)
     return render_case(case, 422, next_form=form)
@@ -478,7 +475,6 @@ def add_event(case_id: int):
                 db.session.rollback()
                 populate_errors(form, error, form.error_fields())
             else:
-                db.session.commit()
                 flash(f"{kind.label} recorded on {case.reference}.", "success")
                 return _back(case_id, "timeline")
     if not form.form_errors and not any(field.errors for field in form):

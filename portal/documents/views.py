@@ -84,7 +84,6 @@ def generate(case_id: int):
             if missing:
                 form.form_errors.append(f"Missing for a final document: {', '.join(missing)}.")
         else:
-            db.session.commit()
             flash(f"{document.kind.label} v{document.version} generated.", "success")
             return redirect(url_for("documents.show", document_id=document.id), 303)
     return render_case(case, status, generate_form=form)
@@ -159,7 +158,6 @@ def upload(document_id: int):
             db.session.rollback()
             flash(error.message, "danger")
         else:
-            db.session.commit()
             flash(f"Uploaded as version {new.version}.", "success")
             return redirect(url_for("documents.show", document_id=new.id), 303)
     else:

@@ -314,7 +314,6 @@ def open_case(external_id: str):
             db.session.rollback()
             populate_errors(form, error)
         else:
-            db.session.commit()
             flash(f"Case {case.reference} opened for {len(invoices)} invoice(s).", "success")
             return redirect(url_for("cases.show", case_id=case.id), 303)
     if "owner" in form and not form.owner.choices:

@@ -46,7 +46,6 @@ def certificate():
             _show_error(form, error)
             status = error.status
         else:
-            db.session.commit()
             flash(f"Certificate of {registered.subject_name} registered for signing.", "success")
             return redirect(url_for("review.certificate"), 303)
     elif request.method == "POST":
@@ -127,7 +126,6 @@ def inbox_read_all():
     if not InboxForm().validate_on_submit():
         abort(400)
     notifications.mark_all_read(current_user)
-    db.session.commit()
     flash("All notifications marked read.", "success")
     return redirect(url_for("review.inbox"), 303)
 
@@ -139,7 +137,6 @@ def inbox_open(notification_id: int):
     if not InboxForm().validate_on_submit():
         abort(400)
     notification = notifications.open_notification(current_user, notification_id)
-    db.session.commit()
     return redirect(notifications.internal_link(notification.link) or url_for("review.inbox"), 303)
 
 
@@ -160,7 +157,6 @@ def trusted_roots_page():
             _show_error(form, error)
             status = error.status
         else:
-            db.session.commit()
             flash(f"{root.subject} is now trusted.", "success")
             return redirect(url_for("review.trusted_roots_page"), 303)
     elif request.method == "POST":
@@ -187,7 +183,6 @@ def remove_root(root_id: int):
     if form.validate_on_submit():
         subject = root.subject
         remove_trusted_root(current_actor(), root)
-        db.session.commit()
         flash(f"{subject} is no longer trusted.", "success")
         return redirect(url_for("review.trusted_roots_page"), 303)
     if request.method == "POST":

@@ -254,7 +254,6 @@ def dispatch(document_id: int):
             db.session.rollback()
             _show_error(form, error)
             return _document_page(document, error.status, dispatch_form=form)
-        db.session.commit()
         flash(
             f"Dispatch of {document.kind.label.lower()} v{document.version} recorded "
             f"({form.courier.data.strip()}, {form.tracking.data.strip()}).",
