@@ -109,3 +109,19 @@ def sqlite_locked(path: Path) -> Iterator[None]:
     finally:
         connection.execute("ROLLBACK")
         connection.close()
+
+
+@contextmanager
+def fault(proxy: TcpProxy | None, sqlite_file: Path, how: str = "down") -> Iterator[None]:
+    """While the block runs, the server behind ``proxy`` is gone (``down``) or connected but
+    silent (``frozen``); without a proxy (the SQLite run) a lock is held on ``sqlite_file``."""
+    if proxy is None:
+        with sqlite_locked(sqlite_file):
+            yield
+        return
+    stop, resume = (proxy.down, proxy.up) if how == "down" else (proxy.freeze, proxy.thaw)
+    stop()
+    try:
+        yield
+    finally:
+        resume()

@@ -7,9 +7,10 @@ cannot be a folder."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from portal.ledger.models import Debtor
 from .conftest import TEST_DATABASE_URL, build_app
 from .documents.test_documents_api import auth
 from .factories import build_world
-from .faults import TcpProxy, sqlite_locked
+from .faults import TcpProxy, fault
 
 
 def test_health_names_a_missing_worker_and_an_unwritable_store(tmp_path: Path):
@@ -58,29 +59,9 @@ def database_fault(
             hide_password=False
         )
 
-    @contextmanager
-    def database_down() -> Iterator[None]:
-        if proxy is not None:
-            proxy.down()
-            try:
-                yield
-            finally:
-                proxy.up()
-        else:
-            with sqlite_locked(tmp_path / "portal.db"):
-                yield
-
-    @contextmanager
-    def database_frozen() -> Iterator[None]:
-        if proxy is not None:
-            proxy.freeze()
-            try:
-                yield
-            finally:
-                proxy.thaw()
-        else:
-            with sqlite_locked(tmp_path / "portal.db"):
-                yield
+    database = tmp_path / "portal.db"
+    database_down = functools.partial(fault, proxy, database, "down")
+    database_frozen = functools.partial(fault, proxy, database, "frozen")
 
     for app in build_app(tmp_path, **overrides):
         with app.app_context():
@@ -94,6 +75,12 @@ def database_fault(
         proxy.down()
 
 
+def put_debtor(client, headers: dict[str, str], external_id: str):
+    """A creating ledger write, timed by the caller."""
+    body = {"name": f"{external_id} Ltd", "kind": "company", "jurisdiction": "ew"}
+    return client.put(f"/api/v1/debtors/{external_id}", json=body, headers=headers)
+
+
 def test_a_database_that_does_not_answer_gives_503_and_nothing_is_kept(database_fault):
     app, database_down, _frozen = database_fault
     client = app.test_client()
@@ -102,11 +89,7 @@ def test_a_database_that_does_not_answer_gives_503_and_nothing_is_kept(database_
         before = db.session.scalar(select(func.count()).select_from(Debtor))
     with database_down():
         started = time.monotonic()
-        answer = client.put(
-            "/api/v1/debtors/NEW-1",
-            json={"name": "New Debtor Ltd", "kind": "company", "jurisdiction": "ew"},
-            headers=headers,
-        )
+        answer = put_debtor(client, headers, "NEW-1")
         elapsed = time.monotonic() - started
         assert answer.status_code == 503, answer.get_data(as_text=True)
         assert answer.headers["Retry-After"] == "30"
@@ -130,11 +113,7 @@ def test_a_database_that_goes_silent_answers_503_within_the_timeout(database_fau
     assert client.get("/api/v1/health").status_code == 200  # connections are pooled now
     with database_frozen():
         started = time.monotonic()
-        answer = client.put(
-            "/api/v1/debtors/FROZEN-1",
-            json={"name": "Frozen Ltd", "kind": "company", "jurisdiction": "ew"},
-            headers=headers,
-        )
+        answer = put_debtor(client, headers, "FROZEN-1")
         elapsed = time.monotonic() - started
         assert answer.status_code == 503, answer.get_data(as_text=True)
         assert answer.headers["Retry-After"] == "30"

@@ -7,9 +7,10 @@ it takes down (PostgreSQL run), or an exclusive lock held on the SQLite queue fi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from portal.jobs.sweep import sweep
 from .conftest import TEST_REDIS_URL, build_app
 from .documents.test_documents_api import auth
 from .factories import build_world
-from .faults import TcpProxy, sqlite_locked
+from .faults import TcpProxy, fault
 
 LATER = dt.timedelta(minutes=2)  # past the sweeper's re-delivery delay
 
@@ -40,17 +41,7 @@ def faulty(tmp_path: Path) -> Iterator[tuple[object, Callable[[], AbstractContex
         proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 6379).up()
         overrides["REDIS_URL"] = f"redis://127.0.0.1:{proxy.port}{url.path}"
 
-    @contextmanager
-    def queue_down() -> Iterator[None]:
-        if proxy is not None:
-            proxy.down()
-            try:
-                yield
-            finally:
-                proxy.up()
-        else:
-            with sqlite_locked(tmp_path / "jobs.db"):
-                yield
+    queue_down = functools.partial(fault, proxy, tmp_path / "jobs.db", "down")
 
     for app in build_app(tmp_path, **overrides):
         jobs.huey.storage.flush_all()
