@@ -218,3 +218,50 @@ def test_a_bulk_job_succeeds_while_twenty_clients_write(worker_app, workers, tmp
     assert set(statuses) <= {200, 201}, statuses
     assert statuses[201] == 20 and sum(statuses.values()) >= 60
     assert_complete(worker_app, done, cases)
+
+
+def test_a_worker_killed_mid_bundle_is_replaced_and_one_bundle_is_made(
+    app, client, world, tmp_path
+):
+    """A filing bundle build (one commit at its end) whose worker is killed: the next worker
+    builds it from the start, and the case gets exactly one new bundle version."""
+    from portal.bundles.models import Bundle
+
+    from .bundles.test_bundle_review import long_pdf, upload_pdf
+    from .bundles.test_bundles_api import ready_case
+    from .documents.test_documents_api import auth
+
+    case = ready_case(app, client, world)
+    # Long enough (two volumes) that the build is still running when its worker is killed.
+    for number in range(2):
+        upload_pdf(client, app, case, f"ledger-{number}.pdf", long_pdf("Ledger", 300),
+                   "invoice", "2025-01-31")  # fmt: skip
+    with app.app_context():
+        bundles_before = db.session.query(Bundle).filter_by(case_id=case).count()
+    app.config.update(JOBS_IMMEDIATE=False, JOBS_LEASE_SECONDS=LEASE_SECONDS,
+                      JOBS_HEARTBEAT_SECONDS=0.25)  # fmt: skip
+    jobs.huey.immediate = False  # from here on the queue holds the job for a worker
+    workers = Workers(app, tmp_path)
+    try:
+        started = client.post(
+            f"/api/v1/cases/{case}/bundles",
+            json={"profile": "ew_court"},
+            headers=auth(app, "legal"),
+        )
+        assert started.status_code == 202, started.get_json()
+        job_id = started.get_json()["job"]
+        first = workers.start()
+        wait_for(app, job_id, lambda job: job.status is JobStatus.RUNNING, workers)
+        first.kill()
+        first.wait(timeout=30)
+        time.sleep(LEASE_SECONDS + 0.5)
+        workers.start()
+        finished = wait_for(app, job_id, lambda job: job.status in (JobStatus.DONE,
+                            JobStatus.FAILED), workers, timeout=300)  # fmt: skip
+    finally:
+        workers.stop_all()
+        jobs.huey.immediate = True
+    assert finished.status is JobStatus.DONE, finished.error
+    assert finished.attempts == 2, workers.logs()
+    with app.app_context():
+        assert db.session.query(Bundle).filter_by(case_id=case).count() == bundles_before + 1

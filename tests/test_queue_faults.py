@@ -121,3 +121,29 @@ def test_a_bulk_job_submitted_while_the_queue_is_down_is_delivered_once_it_is_ba
             jobs.huey.execute(task)
     done = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
     assert done["status"] == "done" and done["result"]["generated"] == 1, done
+
+
+def test_a_bundle_requested_while_the_queue_is_down_is_built_once_it_is_back(faulty):
+    from .bundles.test_bundles_api import ready_case
+
+    app, queue_down = faulty
+    world = app.extensions["test_world"]
+    client = app.test_client()
+    jobs.huey.immediate = True  # the case's exhibits are rendered inline first
+    try:
+        case = ready_case(app, client, world)
+    finally:
+        jobs.huey.immediate = False
+    headers = auth(app, "legal")
+    with queue_down():
+        answer = client.post(f"/api/v1/cases/{case}/bundles", json={}, headers=headers)
+    assert answer.status_code == 202, answer.get_json()
+    job_id = answer.get_json()["job"]
+    assert job_id not in pending_calls("build_bundle_job")
+    with app.app_context():
+        assert job_id in sweep(now=utcnow() + LATER).delivered
+    for task in jobs.huey.pending():
+        if task.args == (job_id,):
+            jobs.huey.execute(task)
+    done = client.get(f"/api/v1/jobs/{job_id}", headers=headers).get_json()
+    assert done["status"] == "done" and done["result"]["bundle"], done
