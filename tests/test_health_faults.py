@@ -125,3 +125,57 @@ def test_a_database_that_goes_silent_answers_503_within_the_timeout(database_fau
             assert health.status_code == 503 and health.get_json()["database"] != "ok"
             assert time.monotonic() - started < 20
     assert client.get("/api/v1/health").status_code == 200
+
+
+FULL_DISK_SCRIPT = """
+import io, json, sys
+from portal import create_app
+
+app = create_app()
+client = app.test_client()
+answer = client.post(
+    f"/api/v1/cases/{sys.argv[1]}/evidence",
+    data={"kind": "delivery_note", "document_date": "2026-03-01",
+          "file": (io.BytesIO(b"Delivery note line.\\n" * 20000), "note.txt")},
+    headers={"Authorization": sys.argv[2]},
+)
+print(json.dumps({"status": answer.status_code, "retry_after": answer.headers.get("Retry-After"),
+                  "body": answer.get_json()}))
+"""
+
+
+def test_a_full_file_store_gives_503_and_keeps_nothing(app, world, tmp_path: Path):
+    """The file store on a 64 KB file system of its own (a tmpfs in a private mount namespace,
+    made by the test with unshare): an upload of 400 KB meets ENOSPC, the request answers 503
+    with Retry-After, and no evidence row is kept."""
+    import json
+    import subprocess
+    import sys
+
+    from portal.evidence.models import Evidence
+
+    from .servers import shared_env
+
+    headers = auth(app, "finance")
+    mount = tmp_path / "small-store"
+    mount.mkdir()
+    env = shared_env(app)
+    env["PORTAL_FILE_STORE_PATH"] = str(mount)
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Evidence))
+    command = (
+        f"mount -t tmpfs -o size=64k tmpfs {mount} && "
+        f"exec {sys.executable} -c '{FULL_DISK_SCRIPT}' {world.assigned_case} "
+        f"'{headers['Authorization']}'"
+    )
+    result = subprocess.run(
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", command],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 503, answer
+    assert answer["retry_after"] == "30"
+    assert "disk is full or read-only" in answer["body"]["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Evidence)) == before
