@@ -80,6 +80,18 @@ def _libpq_url(url: Any) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """Copy a SQLite database with its online backup API: consistent, WAL included, while the
+    portal keeps running."""
+    source = sqlite3.connect(source_path)
+    copy = sqlite3.connect(target_path)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
 def create(folder: Path) -> dict[str, Any]:
     """Write a backup into ``folder`` (new or empty); the manifest.
 
@@ -92,13 +104,7 @@ def create(folder: Path) -> dict[str, Any]:
     pieces: dict[str, str] = {}
     if url.get_backend_name() == "sqlite":
         target = folder / "portal.db"
-        source = sqlite3.connect(url.database)
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)  # a consistent copy, WAL included, while the portal runs
-        finally:
-            copy.close()
-            source.close()
+        _sqlite_copy(Path(url.database), target)
         pieces["portal.db"] = _sha256(target)
     else:
         target = folder / "portal.pgdump"
@@ -204,13 +210,7 @@ def restore(folder: Path, *, force: bool = False) -> RestoreReport:
         target = Path(url.database)
         for stale in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
             stale.unlink(missing_ok=True)
-        source = sqlite3.connect(folder / "portal.db")
-        copy = sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
+        _sqlite_copy(folder / "portal.db", target)
     else:
         done = subprocess.run(  # noqa: S603 - the portal's own database URL and folder
             [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",

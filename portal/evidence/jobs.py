@@ -53,10 +53,9 @@ def render_evidence(evidence_id: int) -> str:
         return "gone"
     if evidence.rendition_status is not RenditionStatus.PENDING:
         return "skipped"
-    config = current_app.config
-    beat = read(huey.storage, evidence_id, RENDITION)
-    if beat is not None and beat.age < float(config["JOBS_LEASE_SECONDS"]):
+    if _being_rendered(evidence_id):
         return "skipped"
+    config = current_app.config
     lease = Lease(
         huey.storage,
         evidence_id,
@@ -71,6 +70,12 @@ def render_evidence(evidence_id: int) -> str:
         return _render(evidence)
     finally:
         lease.stop()
+
+
+def _being_rendered(evidence_id: int) -> bool:
+    """A worker holds a live lease on the item's rendition (it beat within the lease time)."""
+    beat = read(huey.storage, evidence_id, RENDITION)
+    return beat is not None and beat.age < float(current_app.config["JOBS_LEASE_SECONDS"])
 
 
 def _render(evidence: Evidence) -> str:
@@ -152,12 +157,10 @@ def redeliver_renditions(now: dt.datetime) -> str:
     held = held_by_queue([render_evidence])
     if held is None:
         return f"{len(pending)} rendition(s) waiting; the queue does not answer"
-    lease_seconds = float(current_app.config["JOBS_LEASE_SECONDS"])
     stray = [
         evidence_id
         for evidence_id in pending
-        if evidence_id not in held
-        and not ((beat := read(huey.storage, evidence_id, RENDITION)) and beat.age < lease_seconds)
+        if evidence_id not in held and not _being_rendered(evidence_id)
     ]
     queue_renditions(stray)
     return f"{len(stray)} rendition(s) handed to the queue again"

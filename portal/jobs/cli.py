@@ -35,13 +35,12 @@ def list_command(status: str | None, limit: int) -> None:
         query = query.where(Job.status == JobStatus.RUNNING)
     shown = 0
     for job in db.session.scalars(query):
-        is_stalled = jobs.stalled(job)
-        if status == "stalled" and not is_stalled:
+        shown = jobs.payload(job)  # state and progress as the API and the Jobs page say
+        if status == "stalled" and not shown["stalled"]:
             continue
-        done, total = jobs.progress_of(job)
-        state = "stalled" if is_stalled else job.status.value
+        state = "stalled" if shown["stalled"] else job.status.value
         click.echo(
-            f"{job.id:>6}  {state:<8} {done:>5}/{total:<5} "
+            f"{job.id:>6}  {state:<8} {shown['done']:>5}/{shown['total']:<5} "
             f"attempt {job.attempts}/{job.max_attempts}  {job.worker or '-':<24} {job.title}"
         )
         if job.error:

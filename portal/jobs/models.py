@@ -58,9 +58,9 @@ class Job(db.Model):
 
     created_by: Mapped[User] = relationship()
 
-    @property
-    def progress(self) -> float:
-        """0..1; a finished job is 1 whatever its counts."""
+    def progress(self, done: int, total: int) -> float:
+        """0..1 for ``done`` of ``total`` units (the row's, or the running lease's); a finished
+        job is 1 whatever its counts."""
         if self.status in (JobStatus.DONE, JobStatus.FAILED):
             return 1.0
-        return round(self.done / self.total, 4) if self.total else 0.0
+        return round(min(done / total, 1.0), 4) if total else 0.0

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..security import Role
 from ..storage import register_references
 from . import RUNNERS, huey
-from .lease import Lease, read, release, worker_name
+from .lease import Beat, Lease, read, release, worker_name
 from .models import Job, JobStatus
 
 
@@ -309,13 +309,24 @@ def get_job_or_404(user: User, job_id: int) -> Job:
     return job
 
 
+def current_beat(job: Job) -> Beat | None:
+    """The running attempt's latest heartbeat (a beat of an earlier attempt does not count)."""
+    if job.status is not JobStatus.RUNNING:
+        return None
+    beat = read(huey.storage, job.id)
+    return beat if beat is not None and beat.token == job.lease_token else None
+
+
 def stalled(job: Job, now: dt.datetime | None = None) -> bool:
     """A running job whose worker has stopped beating (or never began to)."""
+    return _stalled(job, current_beat(job), now)
+
+
+def _stalled(job: Job, beat: Beat | None, now: dt.datetime | None = None) -> bool:
     if job.status is not JobStatus.RUNNING:
         return False
     lease_seconds = float(current_app.config["JOBS_LEASE_SECONDS"])
-    beat = read(huey.storage, job.id)
-    if beat is not None and beat.token == job.lease_token:
+    if beat is not None:
         return beat.age > lease_seconds
     started = job.started_at or job.created_at
     return (now or utcnow()) - started > dt.timedelta(seconds=lease_seconds)
@@ -324,29 +335,27 @@ def stalled(job: Job, now: dt.datetime | None = None) -> bool:
 def progress_of(job: Job) -> tuple[int, int]:
     """Units done and total: from the running attempt's lease (its latest heartbeat), else
     from the row."""
-    if job.status is JobStatus.RUNNING:
-        beat = read(huey.storage, job.id)
-        if beat is not None and beat.token == job.lease_token:
-            return beat.done, beat.total
-    return job.done, job.total
+    return _progress(job, current_beat(job))
+
+
+def _progress(job: Job, beat: Beat | None) -> tuple[int, int]:
+    return (beat.done, beat.total) if beat is not None else (job.done, job.total)
 
 
 def payload(job: Job) -> dict[str, Any]:
     """What ``GET /api/v1/jobs/<id>`` answers."""
-    done, total = progress_of(job)
-    share = 1.0 if job.status in (JobStatus.DONE, JobStatus.FAILED) else 0.0
-    if not share and total:
-        share = round(min(done / total, 1.0), 4)
+    beat = current_beat(job)  # one read of the queue's store for both figures
+    done, total = _progress(job, beat)
     body: dict[str, Any] = {
         "id": job.id,
         "kind": job.kind,
         "title": job.title,
         "status": job.status.value,
-        "progress": share,
+        "progress": job.progress(done, total),
         "done": done,
         "total": total,
         "attempts": job.attempts,
-        "stalled": stalled(job),
+        "stalled": _stalled(job, beat),
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }

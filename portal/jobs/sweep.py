@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,12 +107,17 @@ def held_by_queue(runners: list[Any]) -> set[int] | None:
     except Exception:
         log.warning("The queue did not answer the sweep", exc_info=True)
         return None
-    names = {runner.task_class.__name__ for runner in runners}
+    names = task_names(runners)
     return {
         int(task.args[0])
         for task in tasks
         if type(task).__name__ in names and task.args and isinstance(task.args[0], int)
     }
+
+
+def task_names(runners: Iterable[Any]) -> set[str]:
+    """The queue's names of the given tasks (what ``type(task).__name__`` is in the queue)."""
+    return {runner.task_class.__name__ for runner in runners}
 
 
 #: Where workers note that they are alive (the queue's store), and how old a note may be.
@@ -156,9 +161,8 @@ def sweep_jobs() -> None:
 def _hand_back(signal: str, task: object) -> None:
     """A worker stopping (SIGTERM after the grace period) hands its running job back to the
     queue: the interrupted attempt does not count against the job's limit."""
-    runners = {runner.task_class.__name__ for runner in RUNNERS.values()}
     args = getattr(task, "args", ())
-    if type(task).__name__ not in runners or not args:
+    if type(task).__name__ not in task_names(RUNNERS.values()) or not args:
         return
     jobs.stopping.set()  # a job that commits in steps stops at its next one and hands itself back
     write_intent.set(True)

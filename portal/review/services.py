@@ -161,11 +161,15 @@ def _transition(
             f"Version {what.version} has been superseded by a newer version; "
             "work on the newest one."
         )
-    if what.status not in allowed:
-        raise Conflict(
+
+    def refused() -> Conflict:
+        return Conflict(
             f"The {what.name} is {what.status.value.replace('_', ' ')}; "
             f"it cannot be {_DONE[action]} now."
         )
+
+    if what.status not in allowed:
+        raise refused()
     before = what.status
     # A conditional update, not a read-then-write: of two requests moving the same version at
     # once, the second waits for the first's row lock (PostgreSQL) or write lock (SQLite) and
@@ -180,10 +184,7 @@ def _transition(
     )
     db.session.refresh(what.item)
     if moved.rowcount != 1:
-        raise Conflict(
-            f"The {what.name} is {what.status.value.replace('_', ' ')}; "
-            f"it cannot be {_DONE[action]} now."
-        )
+        raise refused()  # moved on by a parallel request (the status is re-read)
     record(
         actor,
         f"{what.entity}.{action}",
