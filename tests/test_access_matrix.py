@@ -72,6 +72,13 @@ MATRIX = [
     Row("admin.new_user", "GET", "/admin/users/new", ADMIN_ONLY),
     Row("admin.new_user", "POST", "/admin/users/new", ADMIN_ONLY),
     Row("admin.set_user_active", "POST", "/admin/users/{other_lawyer}/active", ADMIN_ONLY, order=1),
+    Row(
+        "admin.end_user_sessions",
+        "POST",
+        "/admin/users/{other_lawyer}/sessions",
+        ADMIN_ONLY,
+        order=1,
+    ),
     Row("admin.creditors", "GET", "/admin/creditors", ADMIN_ONLY),
     Row("admin.edit_creditor", "GET", "/admin/creditors/new", ADMIN_ONLY),
     Row("admin.edit_creditor", "GET", "/admin/creditors/{creditor}", ADMIN_ONLY),

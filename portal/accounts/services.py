@@ -158,14 +158,32 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
         return
     user.active = active
     user.session_version += 1
+    after: dict[str, object] = {"active": active}
+    if not active:
+        # Tokens go with the account: enabling it again does not bring them back.
+        now = utcnow()
+        revoked = [token for token in user.tokens if token.revoked_at is None]
+        for token in revoked:
+            token.revoked_at = now
+        after["tokens_revoked"] = len(revoked)
     record(
         actor,
         "user.enable" if active else "user.disable",
         "user",
         user.id,
         before={"active": not active},
-        after={"active": active},
+        after=after,
     )
+
+
+def end_sessions(actor: Actor, user: User, action: str = "user.sessions_end") -> None:
+    """End every signed-in session of ``user`` (each browser is back at the sign-in page).
+
+    Sessions live in signed cookies that carry ``session_version``; bumping it makes every
+    cookie issued before now name no one. ``action`` is ``user.logout`` when the user signed out.
+    """
+    user.session_version += 1
+    record(actor, action, "user", user.id)
 
 
 def change_password(actor: Actor, user: User, new_password: str) -> None:

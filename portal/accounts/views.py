@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..audit.services import Actor, record
+from ..audit.services import Actor
 from ..domain import DomainError
 from ..extensions import db, limiter, login_manager
 from ..forms import populate_errors
@@ -89,13 +89,17 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    """Sign out (a POST with the CSRF token, so no other site can sign anyone out).
+
+    Ends the session on the server, not only in this browser: a copy of the cookie taken before
+    (another browser, a stolen cookie) no longer signs anyone in.
+    """
     if current_user.is_authenticated:
-        record(current_actor(), "user.logout", "user", current_user.id)
+        services.end_sessions(current_actor(), current_user, action="user.logout")
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash("You are signed out on every device.", "info")
     return redirect(url_for("accounts.login"))
 
 

@@ -21,6 +21,7 @@ from ..documents.models import StatutoryForm
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors, submit
+from ..ids import id_arg
 from ..jurisdictions import RATE_KINDS
 from ..jurisdictions.interest import pct
 from ..ledger import rates as rate_service
@@ -88,7 +89,7 @@ def new_user():
 @bp.post("/users/<int:user_id>/active")
 @permission_required(Permission.MANAGE_USERS)
 def set_user_active(user_id: int):
-    """Enable or disable a user (``active=1|0``); disabling signs them out and stops tokens."""
+    """Enable or disable a user (``active=1|0``); disabling signs them out, revokes tokens."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user = db.session.get(User, user_id)
@@ -101,6 +102,20 @@ def set_user_active(user_id: int):
         flash(error.message, "danger")
         return redirect(url_for("admin.users"), 303)
     flash(f"{user.email} {'enabled' if active else 'disabled'}.", "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.post("/users/<int:user_id>/sessions")
+@permission_required(Permission.MANAGE_USERS)
+def end_user_sessions(user_id: int):
+    """Sign a user out of every browser (a lost laptop, a shared computer)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    accounts.end_sessions(current_actor(), user)
+    flash(f"{user.email} is signed out everywhere.", "success")
     return redirect(url_for("admin.users"), 303)
 
 
@@ -271,7 +286,7 @@ def _render_rates(form: RateForm, status: int = 200, confirm: RateConfirmForm | 
         confirm_form=ConfirmForm(),
         rate_confirm=confirm,
         today=today,
-        editing=request.args.get("edit", type=int),
+        editing=id_arg("edit"),
     ), status
 
 
@@ -280,7 +295,7 @@ def _render_rates(form: RateForm, status: int = 200, confirm: RateConfirmForm | 
 def rates():
     """The reference-rate table: rows by kind, how current each kind is, add/correct/delete."""
     form = RateForm(formdata=None)
-    edit = request.args.get("edit", type=int)
+    edit = id_arg("edit")
     row = db.session.get(InterestRate, edit) if edit else None
     if row is not None:
         form = RateForm(formdata=None, obj=row)
