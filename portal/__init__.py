@@ -10,7 +10,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as default_config
-from . import db_watchdog
+from . import db_watchdog, ids
 from .db import write_intent
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     default_config.finalise(app)
+    ids.init_app(app)
     if app.config["PROXY_FIX"]:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

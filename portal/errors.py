@@ -103,6 +103,12 @@ def _secure_cookie_dropped(error: HTTPException) -> bool:
     return secure_cookie_dropped()
 
 
+def _allow_header(error: HTTPException) -> dict[str, str]:
+    """A 405's ``Allow`` (RFC 9110 §15.5.6: the methods the address does accept)."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
+
+
 def handle_http_exception(error: HTTPException):
     """Every HTTP error: JSON under ``/api/``, an error page elsewhere."""
     status = error.code or 500
@@ -120,16 +126,15 @@ def handle_http_exception(error: HTTPException):
         message = data.get("message") or ("Some fields are missing or invalid." if fields else None)
         if message is None and status != 500:
             message = error.description
-        headers = dict(data.get("headers") or {})
+        headers = {**_allow_header(error), **dict(data.get("headers") or {})}
         if status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
         return api_error(status, message, fields=fields, headers=headers)
     message = MESSAGES.get(status, error.description)
     if status == 429:
         message = MESSAGES[429]
-    return render_template(
-        "errors/error.html", status=status, title=error.name, message=message
-    ), status
+    page = render_template("errors/error.html", status=status, title=error.name, message=message)
+    return page, status, _allow_header(error)
 
 
 def handle_domain_error(error: DomainError):

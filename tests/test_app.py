@@ -58,7 +58,16 @@ def test_html_error_pages(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert b"There is nothing here" in response.data
-    assert client.get("/logout").status_code == 405
+    not_allowed = client.get("/logout")
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "OPTIONS, POST"
+
+
+def test_405_names_the_allowed_methods(client):
+    # RFC 9110 §15.5.6: a 405 carries Allow, for the API as for pages.
+    response = client.delete("/api/v1/health")
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_security_headers(client):

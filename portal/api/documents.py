@@ -17,6 +17,7 @@ from ..documents.models import Document, DocumentKind
 from ..documents.present import document_payload
 from ..documents.services import DOCX_MEDIA_TYPE, generate_document, upload_version
 from ..extensions import db
+from ..ids import Id
 from ..jobs import services as jobs
 from ..review.verification import signed_pdf
 from ..security import Permission, has_permission
@@ -134,7 +135,7 @@ class UploadFile(Schema):
 class BulkIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
-    cases = fields.List(fields.Integer(), metadata={"description": "case ids"})
+    cases = fields.List(Id(), metadata={"description": "case ids"})
     bucket = fields.String(validate=validate.OneOf(list(BUCKETS)))
     as_of = fields.Date()
 

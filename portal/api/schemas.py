@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..ids import Id
+
 
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
@@ -44,7 +46,7 @@ class CaseListSchema(Schema):
 
 
 class CaseListArgsSchema(Schema):
-    cursor = fields.Integer(load_default=None, metadata={"description": "`next` of the last page"})
+    cursor = Id(load_default=None, metadata={"description": "`next` of the last page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from ..extensions import db
+from ..ids import id_arg
 from ..security import Permission, permission_required
 from .models import AuditEntry
 
@@ -21,7 +22,7 @@ def index():
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
     action = request.args.get("action", "").strip()[:64]
     actor = request.args.get("actor", "").strip()[:254]
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor:

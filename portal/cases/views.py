@@ -26,6 +26,7 @@ from ..evidence.models import Evidence
 from ..evidence.services import limits as evidence_limits
 from ..extensions import db
 from ..forms import populate_errors, submit
+from ..ids import id_arg
 from ..jurisdictions.interest import pct
 from ..ledger.models import Debtor, Jurisdiction
 from ..ledger.views import money_filter
@@ -84,10 +85,10 @@ def index():
         query = query.where(Case.jurisdiction == Jurisdiction(filters["jurisdiction"]))
     if filters["lawyer"] == "none":
         query = query.where(Case.lawyer_id.is_(None))
-    elif filters["lawyer"].isdigit():
-        query = query.where(Case.lawyer_id == int(filters["lawyer"]))
-    if filters["owner"].isdigit():
-        query = query.where(Case.owner_id == int(filters["owner"]))
+    elif (lawyer_id := id_arg("lawyer")) is not None:
+        query = query.where(Case.lawyer_id == lawyer_id)
+    if (owner_id := id_arg("owner")) is not None:
+        query = query.where(Case.owner_id == owner_id)
     if filters["due"] == "overdue":
         query = query.where(Case.next_action_due < today)
     elif filters["due"] == "week":
