@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .domain import DomainError
 from .security import secure_cookie_dropped
+from .storage import StorageError
 
 #: Slugs of the API's ``error.code`` per status.
 CODES = {
@@ -187,6 +188,56 @@ def handle_storage_error(error: OSError):
     )
 
 
+#: What people read when a stored file fails its hash check or is gone.
+DAMAGED_FILE = (
+    "A stored file this needs is damaged (its bytes no longer match the fingerprint recorded "
+    "when it was stored), so the portal will not serve or use it. An administrator must "
+    "restore it from the backup (docs/operations.md, “Restore”); the administrators have been "
+    "told."
+)
+MISSING_FILE = (
+    "A stored file this needs is missing from the file store, so the portal cannot serve or "
+    "use it. An administrator must restore it from the backup (docs/operations.md, "
+    "“Restore”); the administrators have been told."
+)
+
+
+def handle_storage_damage(error: StorageError):
+    """A stored file that fails its hash check (or is gone): 409, audited, never served.
+
+    The request's own changes are rolled back; the audit entry is written in a transaction of
+    its own, and the admins' System page lists every such file until it verifies again.
+    """
+    from flask import g
+    from flask_login import current_user
+
+    from .audit.services import Actor, record
+    from .extensions import db
+
+    current_app.logger.error("Stored file refused: %s (%s %s)", error, request.method, request.path)
+    db.session.rollback()
+    user = g.get("api_user")
+    if user is None and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    try:
+        record(
+            Actor(user=user, ip=request.remote_addr),
+            f"file.{error.problem}",
+            "file",
+            error.sha256,
+            after={"path": request.path[:300], "method": request.method},
+        )
+        db.session.commit()
+    except Exception:  # the refusal stands even if the trail cannot be written now
+        db.session.rollback()
+        current_app.logger.exception("Could not audit the damaged file %s", error.sha256)
+    message = DAMAGED_FILE if error.problem == "damaged" else MISSING_FILE
+    if wants_json():
+        return api_error(409, message, code=f"file_{error.problem}")
+    title = "File damaged" if error.problem == "damaged" else "File missing"
+    return render_template("errors/error.html", status=409, title=title, message=message), 409
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers (after flask-smorest, replacing its JSON-only handler)."""
     app.register_error_handler(HTTPException, handle_http_exception)
@@ -194,3 +245,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InterfaceError, handle_database_down)
     app.register_error_handler(OSError, handle_storage_error)
+    app.register_error_handler(StorageError, handle_storage_damage)

@@ -24,7 +24,15 @@ _HEX = frozenset("0123456789abcdef")
 
 
 class StorageError(Exception):
-    """A file is missing or its bytes no longer match their hash."""
+    """A file is missing or its bytes no longer match their hash (``problem``: ``missing`` or
+    ``damaged``); either way only a restore from backup brings it back."""
+
+    def __init__(self, sha256: str, problem: str) -> None:
+        self.sha256 = sha256
+        self.problem = problem
+        what = "is missing from the store" if problem == "missing" else "is damaged"
+        detail = "" if problem == "missing" else " (its bytes no longer match their hash)"
+        super().__init__(f"file {sha256} {what}{detail}")
 
 
 @dataclass
@@ -116,14 +124,14 @@ class FileStore:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError as error:
-            raise StorageError(f"file {sha256} is missing from the store") from error
+            raise StorageError(sha256, "missing") from error
 
     def read(self, sha256: str) -> bytes:
         """The whole file, verified. :raises StorageError: missing or corrupted."""
         with self.open(sha256) as handle:
             data = handle.read()
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise StorageError(f"file {sha256} is corrupted (its bytes no longer match)")
+            raise StorageError(sha256, "damaged")
         return data
 
     def exists(self, sha256: str) -> bool:
@@ -136,9 +144,9 @@ class FileStore:
         :raises StorageError: missing or corrupted.
         """
         if not self.exists(sha256):
-            raise StorageError(f"file {sha256} is missing from the store")
+            raise StorageError(sha256, "missing")
         if not self.verify(sha256):
-            raise StorageError(f"file {sha256} is corrupted (its bytes no longer match)")
+            raise StorageError(sha256, "damaged")
         return self.path(sha256)
 
     def verify(self, sha256: str) -> bool:

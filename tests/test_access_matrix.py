@@ -69,6 +69,7 @@ MATRIX = [
         signed_in(legal="404", finance="404", lawyer="404"),
     ),
     Row("admin.users", "GET", "/admin/users", ADMIN_ONLY),
+    Row("admin.system", "GET", "/admin/system", ADMIN_ONLY),
     Row("admin.new_user", "GET", "/admin/users/new", ADMIN_ONLY),
     Row("admin.new_user", "POST", "/admin/users/new", ADMIN_ONLY),
     Row("admin.set_user_active", "POST", "/admin/users/{other_lawyer}/active", ADMIN_ONLY, order=1),

@@ -33,13 +33,13 @@ def test_corruption_is_detected_on_read(tmp_path):
     path = store.path(sha)
     os.chmod(path, 0o600)
     path.write_bytes(b"tampered bytes")
-    with pytest.raises(StorageError, match="corrupted"):
+    with pytest.raises(StorageError, match="damaged"):
         store.read(sha)
     assert store.verify(sha) is False
     with pytest.raises(StorageError, match="missing"):
         store.read("0" * 64)
     # Files handed on by path (a bundle's exhibits) are checked the same way first.
-    with pytest.raises(StorageError, match="corrupted"):
+    with pytest.raises(StorageError, match="damaged"):
         store.verified_path(sha)
     with pytest.raises(StorageError, match="missing"):
         store.verified_path("0" * 64)
