@@ -151,6 +151,10 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
         "base-uri 'self'; form-action 'self'",
     )
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Cookies only travel over HTTPS, so the site is HTTPS-only: browsers remember it for a
+        # year (sent over plain http too, where browsers ignore it: RFC 6797 §8.1).
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     # Signed-in pages and API answers are private; static files may be cached.
     if request.path.startswith("/api/") or "_user_id" in session:
         response.headers.setdefault("Cache-Control", "no-store")

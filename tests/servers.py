@@ -43,6 +43,10 @@ def shared_env(app) -> dict[str, str]:
     return env
 
 
+#: The settings production uses (no Server banner, request timeout).
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
 @contextmanager
 def serve(app, folder: Path, workers: int = 4) -> Iterator[str]:
     """gunicorn -w ``workers`` on the test's database and store; yields its base URL."""
@@ -52,8 +56,8 @@ def serve(app, folder: Path, workers: int = 4) -> Iterator[str]:
     probe.close()
     log = (folder / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers),
-         "-b", f"127.0.0.1:{port}", "--timeout", "120", "portal:create_app()"],
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", str(GUNICORN_CONF),
+         "-w", str(workers), "-b", f"127.0.0.1:{port}", "portal:create_app()"],
         env=shared_env(app), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     log.close()

@@ -75,6 +75,15 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    # Secure cookies (the default) mean HTTPS only: one year of HSTS.
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_no_hsts_for_a_plain_http_trial(tmp_path):
+    from .conftest import build_app
+
+    for app in build_app(tmp_path, SESSION_COOKIE_SECURE=False):
+        assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
 
 
 def test_bootstrap_is_served_locally(client):

@@ -82,6 +82,14 @@ def test_ten_parallel_approvals_sign_once_and_refuse_nine(app, client, world, se
         assert new_files == {approvals[0].signed_sha256}
 
 
+def test_the_app_server_sends_no_banner(server):
+    # gunicorn.conf.py drops gunicorn's "Server: gunicorn" header.
+    with urllib.request.urlopen(f"{server}/login", timeout=30) as answer:  # noqa: S310
+        assert answer.status == 200
+        assert answer.headers.get("Server") is None
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_fifty_parallel_puts_creating_one_debtor_answer_201_once_and_200_otherwise(
     app, world, server
 ):
