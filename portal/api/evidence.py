@@ -70,6 +70,13 @@ class EvidenceOut(Schema):
     size = fields.Integer()
     media_type = fields.String()
     name = fields.String(attribute="original_name")
+    renamed_from = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "upload answers only: the name as sent, when its extension claimed "
+            "another type than the content (``name`` then ends in the content's extension)"
+        },
+    )
     pages = fields.Integer(allow_none=True)
     invoices = fields.Function(lambda item: [invoice.external_id for invoice in item.invoices])
     document_date = fields.Date(allow_none=True)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ..audit.services import Actor, record
 from ..domain import ValidationFailed
+from ..evidence.intake import name_for_type
 from ..extensions import db
 from ..pdf.base import save
 from ..storage import file_store, register_references
@@ -69,7 +70,8 @@ def upload_form(actor: Actor, kind: str, data: bytes, filename: str, edition: st
         kind=kind,
         version=version,
         edition=edition[:300],
-        original_name=(filename or "form.pdf")[:255],
+        # Named like every stored upload: ending in its content's extension.
+        original_name=name_for_type((filename or "form.pdf").strip()[:250] or "form.pdf", ".pdf"),
         sha256=sha256,
         pages=pages,
         uploaded_by_id=actor.user.id if actor.user else None,

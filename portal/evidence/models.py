@@ -63,6 +63,10 @@ class Evidence(TimestampMixin, db.Model):
     __tablename__ = "evidence"
     __table_args__ = (Index("ix_evidence_case_sha256", "case_id", "sha256"),)
 
+    #: Not stored: the uploader's file name when intake renamed it to match the content (set on
+    #: the object ``add_evidence`` returns, so the upload's answer can say so; audited).
+    renamed_from = None
+
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind, "evidence_kind"))

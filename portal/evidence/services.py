@@ -90,6 +90,7 @@ def add_evidence(
         rendition_status=RenditionStatus.PENDING,
         **{name: fields.get(name) for name in DESCRIPTIVE_FIELDS},
     )
+    evidence.renamed_from = inspection.renamed_from
     db.session.add(evidence)
     db.session.flush()
     record(
@@ -104,6 +105,7 @@ def add_evidence(
             "size": size,
             "media_type": inspection.media_type,
             "name": inspection.filename,
+            "uploaded_as": inspection.renamed_from,
             "invoices": list(invoice_keys),
             "duplicate_of": duplicate,
             "parent": parent.id if parent else None,

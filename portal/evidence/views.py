@@ -25,6 +25,7 @@ from ..extensions import db
 from ..forms import populate_errors
 from ..security import Permission, permission_required
 from ..storage import file_store
+from . import intake
 from .forms import upload_fields, upload_form
 from .intake import UploadRejected
 from .jobs import queue_renditions
@@ -119,6 +120,12 @@ def upload(case_id: int):
 
 def _stored_message(evidence: Evidence) -> str:
     text = f"Stored as #{evidence.id}"
+    if evidence.renamed_from:
+        text += (
+            f" under the name “{evidence.original_name}”: its content is "
+            f"{intake.TYPE_NAMES.get(evidence.media_type, evidence.media_type)}, not what the name "
+            f"“{evidence.renamed_from}” says"
+        )
     if evidence.duplicate_of_id:
         text += f", a duplicate of #{evidence.duplicate_of_id} (the same file is already there)"
     if evidence.rendition_status is RenditionStatus.FAILED:
@@ -135,6 +142,7 @@ def _json_result(name: str, evidence: Evidence | None, error: UploadRejected | N
         "ok": True,
         "id": evidence.id,
         "name": evidence.original_name,
+        "renamed_from": evidence.renamed_from,
         "message": _stored_message(evidence),
         "duplicate_of": evidence.duplicate_of_id,
         "status": evidence.rendition_status.value,

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from portal.audit.models import AuditEntry
 from portal.evidence.models import Evidence
 from portal.extensions import db
 from portal.storage import file_store
 
+from ..conftest import login
 from ..factories import World, token_for
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -156,3 +158,42 @@ def test_who_may_upload_and_read(app, upload, world):
     listed = client.get(f"/api/v1/cases/{world.assigned_case}/evidence",
                         headers={"Authorization": f"Bearer {mine}"})  # fmt: skip
     assert [row["id"] for row in listed.json["items"]] == [world.assigned_evidence, item["id"]]
+
+
+def test_a_pdf_named_png_is_stored_and_served_as_a_pdf_and_the_uploader_is_told(app, upload):
+    data = (GOOD / "two-pages.pdf").read_bytes()
+    response = upload("scan.png", data)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["media_type"] == "application/pdf"
+    assert body["name"] == "scan.pdf" and body["renamed_from"] == "scan.png"
+    original = app.test_client().get(
+        f"/api/v1/evidence/{body['id']}/file",
+        headers={"Authorization": f"Bearer {upload.tokens['finance']}"},
+    )
+    assert original.headers["Content-Type"] == "application/pdf"
+    assert 'filename="scan.pdf"' in original.headers["Content-Disposition"]
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "evidence.add")
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry.changes["after"]["name"] == "scan.pdf"
+        assert entry.changes["after"]["uploaded_as"] == "scan.png"
+    # A name that already says the type is kept as it is, whatever its spelling.
+    again = upload("Delivery note.PDF", data)
+    assert again.json["name"] == "Delivery note.PDF" and again.json["renamed_from"] is None
+
+
+def test_the_upload_form_says_when_a_file_was_renamed(app, client, world):
+    login(client, World.EMAILS["finance"])
+    data = (GOOD / "rotated.jpg").read_bytes()
+    response = client.post(
+        f"/cases/{world.assigned_case}/evidence",
+        data={"kind": "delivery_note", "file": (io.BytesIO(data), "note.docx")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "under the name “note.jpg”: its content is a JPEG image" in response.text
+    assert "not what the name “note.docx” says" in response.text

@@ -143,9 +143,11 @@ def test_a_stream_is_read_like_bytes():
 
 def test_the_name_and_extension_of_the_client_are_not_trusted():
     result = inspect((GOOD / "two-pages.pdf").read_bytes(), "photo.jpg")
-    assert (result.media_type, result.extension, result.filename) == (PDF, ".pdf", "photo.jpg")
+    assert (result.media_type, result.extension) == (PDF, ".pdf")
+    # The name follows the content; the client's name is kept to tell the uploader.
+    assert (result.filename, result.renamed_from) == ("photo.pdf", "photo.jpg")
     result = inspect((GOOD / "scan.png").read_bytes(), "contract.pdf")
-    assert (result.media_type, result.extension) == (PNG, ".png")
+    assert (result.media_type, result.extension, result.filename) == (PNG, ".png", "contract.png")
 
 
 # -- the generator -------------------------------------------------------------------------------
@@ -433,3 +435,27 @@ def test_upload_rejected_is_a_domain_error_the_app_already_renders():
     assert rejected.message == str(rejected)
     assert "unencrypted copy" in rejected.message
     assert repr(rejected).startswith("UploadRejected(422, 'encrypted_pdf'")
+
+
+@pytest.mark.parametrize(
+    ("given", "extension", "stored"),
+    [
+        ("scan.png", ".pdf", "scan.pdf"),  # a type-claiming suffix the content contradicts
+        ("scan.PDF", ".pdf", "scan.PDF"),  # the right type, whatever the case
+        ("photo.jpeg", ".jpg", "photo.jpeg"),  # another spelling of the same type
+        ("page.tiff", ".tif", "page.tiff"),
+        ("invoice.exe", ".pdf", "invoice.pdf"),
+        ("Statement 31.12.2025", ".pdf", "Statement 31.12.2025.pdf"),  # a dotted name, kept
+        ("README", ".txt", "README.txt"),
+        (".pdf", ".png", ".pdf.png"),  # a bare suffix is the whole name
+        ("对账函.docx", ".pdf", "对账函.pdf"),
+    ],
+)
+def test_names_follow_the_content(given: str, extension: str, stored: str):
+    assert intake.name_for_type(given, extension) == stored
+
+
+def test_a_renamed_file_still_fits_in_255_bytes():
+    # 251 + 3 = 254 bytes; ".bz" claims no type, so ".docx" is appended: 259 bytes, over the
+    # 255 allowed, so the name loses its last 4 characters: "a" × 250 + ".docx" = 255 bytes.
+    assert intake.name_for_type("a" * 251 + ".bz", ".docx") == "a" * 250 + ".docx"

@@ -38,6 +38,7 @@ from .base import (
     PNG,
     TIFF,
     TXT,
+    TYPE_NAMES,
     XLSX,
     Inspection,
     Limits,
@@ -50,7 +51,7 @@ from .base import (
 from .base import _human_size as _human_size  # re-exported: tests call intake._human_size
 from .images import _IMAGE_MAGIC, _inspect_heif, _inspect_image, _is_heif
 from .mail import EMAIL_HEADERS, eml_parts
-from .names import read_upload, safe_filename
+from .names import name_for_type, read_upload, safe_filename
 from .office import _CappedReader as _CappedReader  # re-exported, as _TooMuchData: for the tests
 from .office import _inspect_zip
 from .office import _TooMuchData as _TooMuchData
@@ -73,12 +74,14 @@ __all__ = [
     "PNG",
     "TIFF",
     "TXT",
+    "TYPE_NAMES",
     "XLSX",
     "Inspection",
     "Limits",
     "UploadRejected",
     "eml_parts",
     "inspect",
+    "name_for_type",
     "read_upload",
     "safe_filename",
 ]
@@ -89,13 +92,16 @@ def inspect(
 ) -> Inspection:
     """Decide from the content what an upload is, or refuse it.
 
-    Order: size (413) and emptiness, then the name (400), then the content (415/422).
+    Order: size (413) and emptiness, then the name (400), then the content (415/422). The name
+    given back ends in the detected type's extension (``name_for_type``); ``renamed_from`` holds
+    the client's name when that changed it, so the uploader can be told.
 
     :raises UploadRejected: see the module docstring for statuses and codes.
     """
     content = read_upload(data, limits)
     name = safe_filename(filename)
     media_type, pages, width, height = _identify(content, limits)
+    stored_name = name_for_type(name, EXTENSIONS[media_type])
     return Inspection(
         media_type=media_type,
         extension=EXTENSIONS[media_type],
@@ -103,7 +109,8 @@ def inspect(
         pages=pages,
         width=width,
         height=height,
-        filename=name,
+        filename=stored_name,
+        renamed_from=name if stored_name != name else None,
     )
 
 

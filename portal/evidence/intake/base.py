@@ -35,6 +35,20 @@ EXTENSIONS = {
     TXT: ".txt",
 }
 
+#: What each accepted type is, in words (for messages).
+TYPE_NAMES = {
+    PDF: "a PDF",
+    JPEG: "a JPEG image",
+    PNG: "a PNG image",
+    TIFF: "a TIFF image",
+    HEIC: "a HEIC photo",
+    DOCX: "a Word document",
+    XLSX: "an Excel workbook",
+    ODT: "an OpenDocument text",
+    EML: "an e-mail",
+    TXT: "plain text",
+}
+
 ALLOWED_DESCRIPTION = (
     "a PDF, a JPEG, PNG or TIFF image, a Word (.docx), Excel (.xlsx) or OpenDocument (.odt) "
     "file, an e-mail saved as .eml, or a plain-text (.txt) file"
@@ -86,8 +100,11 @@ class Inspection:
     #: Images only: as displayed, i.e. swapped when EXIF orientation turns the picture by 90°.
     width: int | None = None
     height: int | None = None
-    #: The cleaned name to display and offer for download (``safe_filename``).
+    #: The cleaned name to display and offer for download (``safe_filename``), ending in the
+    #: detected type's extension (``name_for_type``).
     filename: str = field(default="", kw_only=True)
+    #: The client's (cleaned) name when it claimed another type and was renamed, else ``None``.
+    renamed_from: str | None = field(default=None, kw_only=True)
 
 
 def _human_size(size: int) -> str:

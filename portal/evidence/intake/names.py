@@ -80,3 +80,46 @@ def safe_filename(name: str) -> str:
             "The file name is too long (over 255 bytes). Please shorten it and upload it again."
         )
     return cleaned
+
+
+#: Every spelling of each accepted type's extension; the first is the one files are given.
+SUFFIXES = {
+    ".pdf": (".pdf",),
+    ".jpg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    ".png": (".png",),
+    ".tif": (".tif", ".tiff"),
+    ".heic": (".heic", ".heif"),
+    ".docx": (".docx",),
+    ".xlsx": (".xlsx",),
+    ".odt": (".odt",),
+    ".eml": (".eml",),
+    ".txt": (".txt", ".text"),
+}
+
+#: Suffixes that claim a file type, so a name ending in one that the content contradicts has it
+#: replaced (``scan.png`` holding a PDF → ``scan.pdf``); any other dotted ending is part of the
+#: name and the right suffix is added (``Statement 31.12.2025`` → ``Statement 31.12.2025.pdf``).
+_TYPE_SUFFIXES = frozenset(spelling for group in SUFFIXES.values() for spelling in group) | {
+    ".gif", ".bmp", ".webp", ".svg", ".doc", ".xls", ".xlsm", ".ppt", ".pptx", ".rtf", ".odg",
+    ".ods", ".csv", ".htm", ".html", ".xhtml", ".xml", ".json", ".msg", ".zip", ".7z", ".rar",
+    ".exe", ".com", ".bat", ".cmd", ".js", ".sh", ".ps1", ".scr", ".dll", ".bin", ".dat",
+}  # fmt: skip
+
+
+def name_for_type(name: str, extension: str) -> str:
+    """``name`` ending in ``extension`` (the detected type's, e.g. ``.pdf``): kept when its own
+    suffix already says that type, else the type-claiming suffix is replaced or one appended.
+
+    The one naming rule for every stored upload: a file is shown, served and downloaded under a
+    name whose extension matches its content, whatever the client called it.
+    """
+    stem, dot, suffix = name.rpartition(".")
+    own = f".{suffix}".lower() if dot and stem else ""
+    if own in SUFFIXES.get(extension, (extension,)):
+        return name
+    base = stem if own in _TYPE_SUFFIXES else name
+    renamed = f"{base}{extension}"
+    while len(renamed.encode("utf-8")) > 255:  # the limit safe_filename holds names to
+        base = base[:-1]
+        renamed = f"{base}{extension}"
+    return renamed
