@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, BinaryIO
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -17,7 +18,7 @@ from ..review import services as review
 from ..review.certificates import active_certificate, register_certificate
 from ..review.dispatch import record_dispatch
 from ..review.subjects import subject
-from ..review.verification import verify_file
+from ..review.verification import mapped, verify_file
 from ..security import Permission
 from .auth import BEARER, api_actor, api_user, token_required
 from .documents import DocumentOut, visible_document
@@ -26,7 +27,6 @@ from .schemas import ApiErrorSchema
 blp = Blueprint("review_api", __name__, url_prefix="/api/v1", description="Review and signing")
 
 #: Largest PDF ``/verify`` reads.
-MAX_VERIFY_BYTES = 200 * 1024 * 1024
 
 
 class SubmitIn(Schema):
@@ -268,12 +268,26 @@ class MyCertificate(MethodView):
         return certificate, 201
 
 
+def verify_limit() -> int:
+    """The largest PDF ``/verify`` takes: the upload limit (``MAX_CONTENT_LENGTH``)."""
+    return int(current_app.config["MAX_CONTENT_LENGTH"])
+
+
+def upload_size(upload: BinaryIO) -> int:
+    """An uploaded file's size, from its spooled copy (nothing is read into memory)."""
+    upload.seek(0, os.SEEK_END)
+    size = upload.tell()
+    upload.seek(0)
+    return size
+
+
 def larger_upload(view):
-    """Let this route read up to ``MAX_VERIFY_BYTES`` (the site-wide upload limit is lower)."""
+    """Let the body carry a file of :func:`verify_limit` bytes plus its multipart framing, so
+    a file just over the limit is refused with a message rather than a bare 413."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
-        request.max_content_length = MAX_VERIFY_BYTES + 1024 * 1024
+        request.max_content_length = verify_limit() + 1024 * 1024
         return view(*args, **kwargs)
 
     return wrapped
@@ -290,10 +304,13 @@ class Verify(MethodView):
     @blp.alt_response(413, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema, description="not a PDF")
     def post(self, files: dict[str, Any]):
-        """Is this PDF one of ours, was it changed, who signed it, is the signer trusted?"""
-        data = files["file"].read(MAX_VERIFY_BYTES + 1)
-        if len(data) > MAX_VERIFY_BYTES:
-            abort(413, description="The file is larger than 200 MB.")
-        if not data.startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
-            raise ValidationFailed("The file is not a PDF.", fields={"file": ["Not a PDF."]})
-        return verify_file(data).payload(api_user())
+        """Is this PDF one of ours, was it changed, who signed it, is the signer trusted?
+
+        The file is read from the spooled upload as needed, never copied into memory whole."""
+        upload, limit = files["file"], verify_limit()
+        if upload_size(upload.stream) > limit:
+            abort(413, description=f"The file is larger than {limit // (1024 * 1024)} MB.")
+        with mapped(upload.stream) as data:
+            if bytes(data[:1024]).find(b"%PDF-") == -1:
+                raise ValidationFailed("The file is not a PDF.", fields={"file": ["Not a PDF."]})
+            return verify_file(data).payload(api_user())

@@ -24,7 +24,7 @@ from .certificates import (
 )
 from .forms import CertificateForm, InboxForm, RemoveRootForm, TrustedRootForm, VerifyForm
 from .models import TrustedRoot
-from .verification import verify_file
+from .verification import mapped, verify_file
 from .views import EXPIRY_WARNING_DAYS, INBOX_SIZE, _refuse_without_token, _show_error, bp
 
 # --- the lawyer's certificate ------------------------------------------------------------------
@@ -66,29 +66,34 @@ def certificate():
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@csrf.exempt  # checked by the form below, after the larger upload limit is set
+@csrf.exempt  # checked by the form below, once the body's limit allows for the framing
 @login_required
 def verify():
-    """Any PDF: is it a version the portal made, did it change, who signed it, trusted?"""
-    limit = review_api.MAX_VERIFY_BYTES
-    # The site-wide upload limit is lower; the global CSRF check would read the body under it.
+    """Any PDF: is it a version the portal made, did it change, who signed it, trusted?
+
+    Capped like every upload; the file is read from its spooled copy on disk as needed."""
+    limit = review_api.verify_limit()
+    # The body may carry the multipart framing on top, so a file just over the limit gets the
+    # form's message rather than a bare 413 page.
     request.max_content_length = limit + 1024 * 1024
     form = VerifyForm()
     result, status = None, 200
     if form.validate_on_submit():
-        data = form.file.data.read(limit + 1)
-        if len(data) > limit:
+        upload = form.file.data.stream
+        size = review_api.upload_size(upload)
+        if size > limit:
             form.file.errors.append(f"The file is larger than {limit // (1024 * 1024)} MB.")
             status = 413
         else:
             try:
-                result = verify_file(data).payload(current_user)
+                with mapped(upload) as data:
+                    result = verify_file(data).payload(current_user)
             except DomainError as error:
                 form.file.errors.append(error.message)
                 status = error.status
             else:
                 result["filename"] = form.file.data.filename
-                result["size"] = len(data)
+                result["size"] = size
                 for signature in result["signatures"]:
                     signature["signed_at_utc"] = _utc_text(signature["signed_at"])
     elif request.method == "POST":

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import mmap
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import or_, select
 
@@ -122,22 +127,43 @@ def _by_hash(sha256: str) -> tuple[Document | None, BundleVolume | None]:
     return None, volume
 
 
-def _signed_revisions(data: bytes) -> list[str]:
+def _signed_revisions(data: bytes | mmap.mmap) -> list[str]:
     """SHA-256 of each signed revision (the file up to the end of a signature's byte range)."""
     hashes = []
+    view = memoryview(data)
     for match in _BYTE_RANGE.finditer(data):
         end = int(match.group(3)) + int(match.group(4))
         if 0 < end < len(data):
-            hashes.append(hashlib.sha256(data[:end]).hexdigest())
+            hashes.append(hashlib.sha256(view[:end]).hexdigest())
+    view.release()
     return hashes
 
 
-def verify_file(data: bytes) -> Verdict:
+@contextmanager
+def mapped(upload: BinaryIO) -> Iterator[bytes | mmap.mmap]:
+    """An uploaded file's bytes without copying them into memory: a file on disk (Werkzeug
+    spools larger uploads to a temporary file) is mapped and read by the page as needed."""
+    upload.seek(0)
+    try:
+        descriptor = upload.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        yield upload.read()
+        return
+    if os.fstat(descriptor).st_size == 0:
+        yield b""
+        return
+    with mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ) as data:
+        yield data
+
+
+def verify_file(data: bytes | mmap.mmap) -> Verdict:
     """Whether ``data`` is a version the portal made, whether it changed, who signed it.
 
     :raises ValidationFailed: not a readable PDF.
     """
-    sha256 = hashlib.sha256(data).hexdigest()
+    view = memoryview(data)
+    sha256 = hashlib.sha256(view).hexdigest()
+    view.release()
     # A trusted signer's issuer is asked whether the certificate has been revoked since.
     signatures = verify_pdf(data, trust_roots(), ask_issuers=True)
     document, volume = _by_hash(sha256)

@@ -12,7 +12,9 @@ The file alone decides everything but the certificate's revocation status now: w
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import mmap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -95,7 +97,7 @@ class SignatureReport:
 
 
 def verify_pdf(
-    pdf: bytes,
+    pdf: bytes | mmap.mmap,
     trust_roots: Sequence[x509.Certificate | bytes],
     *,
     now: datetime | None = None,
@@ -123,7 +125,7 @@ def verify_pdf(
     except Exception as exc:  # pyHanko raises assorted types on malformed structures
         raise ValidationFailed(DAMAGED_FIELDS) from exc
     if not signatures:
-        if b"/ByteRange" in pdf:
+        if pdf.find(b"/ByteRange") != -1:
             # A signature dictionary is there but no field leads to it: the form was
             # damaged or edited, which must not pass for "unsigned".
             raise ValidationFailed(DAMAGED_FIELDS)
@@ -231,14 +233,49 @@ def _archive_timestamp(
     return False
 
 
-def _open_reader(pdf: bytes) -> PdfFileReader:
-    """Parse the PDF; :raises ValidationFailed: if it is not one."""
-    if not pdf.lstrip()[:5] == b"%PDF-":
+class _MappedFile(io.RawIOBase):
+    """A read-only, seekable file over a mapped file's pages (nothing is copied up front)."""
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self._data = data
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._data)}
+        self._position = max(0, base[whence] + offset)
+        return self._position
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        # Slicing a map copies just this chunk (no buffer stays exported, so it can close).
+        chunk = self._data[self._position : self._position + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._position += len(chunk)
+        return len(chunk)
+
+
+def _mapped_stream(data: mmap.mmap) -> io.BufferedReader:
+    return io.BufferedReader(_MappedFile(data))
+
+
+def _open_reader(pdf: bytes | mmap.mmap) -> PdfFileReader:
+    """Parse the PDF (bytes, or a file mapped into memory that is read as it is needed);
+    :raises ValidationFailed: if it is not one."""
+    if not bytes(pdf[:1024]).lstrip()[:5] == b"%PDF-":
         raise ValidationFailed("The file is not a PDF.")
     try:
         # Strict: pyHanko then refuses to validate hybrid-reference files, whose two
         # cross-reference sections can show different documents to different readers.
-        return PdfFileReader(BytesIO(pdf), strict=True)
+        stream = BytesIO(pdf) if isinstance(pdf, bytes | bytearray) else _mapped_stream(pdf)
+        return PdfFileReader(stream, strict=True)
     except Exception as exc:  # pyHanko raises assorted types on malformed files
         raise ValidationFailed("The file is not a readable PDF.") from exc
 

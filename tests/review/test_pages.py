@@ -582,10 +582,8 @@ def test_admin_adds_and_removes_trusted_roots_with_a_confirmation(app, world: Wo
 # --- verification limits and CSRF ------------------------------------------------------------
 
 
-def test_verify_refuses_files_over_the_limit(app, world: World, monkeypatch):
-    from portal.api import review as review_api
-
-    monkeypatch.setattr(review_api, "MAX_VERIFY_BYTES", 1024)
+def test_verify_refuses_files_over_the_limit(app, world: World):
+    app.config["MAX_CONTENT_LENGTH"] = 1024  # /verify is capped like every upload
     response = signed_in(app, "finance").post(
         "/verify",
         data={"file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * 2000), "big.pdf")},

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
+from contextlib import contextmanager
 
-from pyhanko.pdf_utils.generic import NameObject, TextStringObject
+from pyhanko.pdf_utils.generic import NameObject, StreamObject, TextStringObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
@@ -104,3 +108,62 @@ def test_flask_verify_command(app, client, world, tmp_path):
     assert "Changed since signing: yes" in result.output
     listed = runner.invoke(args=["trust", "list"])
     assert "Test Counsel CA" in listed.output
+
+
+def _padded(pdf: bytes, megabytes: int) -> bytes:
+    """``pdf`` with an incremental update adding an unreferenced stream of ``megabytes`` MB."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer.add_object(StreamObject(stream_data=bytes(range(256)) * (megabytes * 4096)))
+    info = writer.trailer["/Info"]
+    writer.update_container(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_large_upload_is_verified_from_its_spooled_file_not_copied_into_memory(
+    app, client, world, monkeypatch
+):
+    from portal.review import verification
+
+    pki = trusted_pki(app)
+    document_id, pdf = signed_letter(app, client, world, pki["p12"])
+    big = _padded(pdf, 20)  # 20 MB appended after the signed revision
+    seen = []
+    original = verification.mapped
+
+    def spy(upload):
+        manager = original(upload)
+        data = manager.__enter__()
+        seen.append(type(data).__name__)
+        tracemalloc.start()
+        try:
+            yield data
+        finally:
+            seen.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            manager.__exit__(None, None, None)
+
+    monkeypatch.setattr("portal.api.review.mapped", contextmanager(spy))
+    # The body is encoded here, in memory: the test client would spool a body this large to a
+    # temporary file of its own and never close it.
+    boundary, body_bytes = encode_multipart({"file": FileStorage(io.BytesIO(big), "big.pdf")})
+    response = client.post(
+        "/api/v1/verify",
+        data=body_bytes,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=auth(app, "finance"),
+    )
+    status, body = response.status_code, response.get_json()
+    assert status == 200, body
+    # The signed revision is a prefix of the file: found, with the update after it reported.
+    assert body["known"] and body["document"] == document_id and body["changed"]
+    kind, peak = seen
+    assert kind == "mmap"  # Werkzeug spooled the 20 MB part to a file; it was mapped, not read
+    assert peak < 8 * 1024 * 1024, peak  # the verification held well under the file's 20 MB
+
+
+def test_verify_is_capped_like_uploads(app, client, world):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # the upload limit, here 64 KB
+    status, body = verify(client, app, b"%PDF-1.7\n" + b"0" * (65 * 1024))
+    assert status == 413 and "larger than" in body["error"]["message"]
