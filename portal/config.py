@@ -32,8 +32,11 @@ FRESH_LOGIN_MAX_AGE = timedelta(minutes=10)
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = 8 * 3600
 
-#: Failed logins allowed per client address per minute before 429.
+#: Failed sign-ins allowed per account (the e-mail typed) before 429 — one user's typos lock
+#: only that account, not the colleagues behind the same office address.
 LOGIN_RATE_LIMIT = "5 per minute"
+#: Failed sign-ins allowed per client address, whatever the account (password spraying).
+LOGIN_ADDRESS_RATE_LIMIT = "30 per minute"
 RATELIMIT_HEADERS_ENABLED = True
 #: ``None`` means "memory://", or Redis when ``REDIS_URL`` is set (shared by gunicorn workers).
 RATELIMIT_STORAGE_URI: str | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -42,7 +45,7 @@ MESSAGES = {
     413: "The upload is larger than the portal accepts.",
     415: "This file type is not accepted.",
     422: "Some values are not acceptable.",
-    429: "Too many attempts. Wait a minute and try again.",
+    429: "Too many attempts. Wait a little and try again.",
     500: "Something went wrong on our side. The error has been logged; nothing was changed.",
     503: "The service is temporarily unavailable.",
 }
@@ -110,6 +113,20 @@ def _allow_header(error: HTTPException) -> dict[str, str]:
     return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
+def _too_many(error: HTTPException) -> tuple[str, dict[str, str]]:
+    """What a 429 says: which limit (the account's, the address's) and when to try again."""
+    from .extensions import limiter
+
+    current = limiter.current_limit
+    wait = max(1, current.reset_at - int(time.time())) if current is not None else 60
+    at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)).strftime("%H:%M:%S")
+    what = "Too many attempts."
+    if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+        what = error.description
+    message = f"{what} Try again in {wait} seconds (after {at} UTC)."
+    return message, {"Retry-After": str(wait)}
+
+
 def handle_http_exception(error: HTTPException):
     """Every HTTP error: JSON under ``/api/``, an error page elsewhere."""
     status = error.code or 500
@@ -130,12 +147,16 @@ def handle_http_exception(error: HTTPException):
         headers = {**_allow_header(error), **dict(data.get("headers") or {})}
         if status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        if status == 429:
+            message, retry = _too_many(error)
+            headers.update(retry)
         return api_error(status, message, fields=fields, headers=headers)
     message = MESSAGES.get(status, error.description)
+    headers = _allow_header(error)
     if status == 429:
-        message = MESSAGES[429]
+        message, headers = _too_many(error)
     page = render_template("errors/error.html", status=status, title=error.name, message=message)
-    return page, status, _allow_header(error)
+    return page, status, headers
 
 
 def handle_domain_error(error: DomainError):

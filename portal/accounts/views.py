@@ -62,9 +62,32 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """The account a sign-in is for: the e-mail as typed, normalised like stored e-mails."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
+    _login_limit,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed sign-ins for this account.",
+)
+@limiter.limit(
+    _address_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message="Too many failed sign-ins from your network address.",
 )
 def login():
     """Sign in with e-mail and password; failures count towards the rate limit."""

@@ -82,14 +82,46 @@ def test_session_cookie_is_secure_httponly_lax(client, world: World):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_sixth_failed_login_within_a_minute_is_429(client, world: World):
+def test_sixth_failed_login_for_an_account_within_a_minute_is_429(client, world: World):
     for _attempt in range(5):
         assert login(client, World.EMAILS["legal"], "wrong password").status_code == 401
     blocked = login(client, World.EMAILS["legal"], "wrong password")
     assert blocked.status_code == 429
-    assert b"Too many attempts" in blocked.data
-    # Even the right password waits out the minute.
+    assert "Too many failed sign-ins for this account." in blocked.text
+    # It says when to try again: within the minute's window, and as Retry-After.
+    wait = int(blocked.headers["Retry-After"])
+    assert 1 <= wait <= 61
+    assert re.search(r"Try again in \d+ seconds \(after \d\d:\d\d:\d\d UTC\)", blocked.text)
+    # Even the right password waits out the minute, typed in another case too.
     assert login(client, World.EMAILS["legal"]).status_code == 429
+    assert login(client, World.EMAILS["legal"].upper()).status_code == 429
+
+
+def test_one_users_typos_do_not_lock_out_colleagues_behind_the_same_address(client, world: World):
+    # Everyone in the office reaches the portal from one address (127.0.0.1 here).
+    for _attempt in range(6):
+        login(client, World.EMAILS["legal"], "wrong password")
+    assert login(client, World.EMAILS["legal"]).status_code == 429
+    assert login(client, World.EMAILS["finance"]).status_code == 302
+
+
+def test_many_accounts_tried_from_one_address_hit_the_address_limit(app, client, world: World):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "8 per minute"  # the default is 30
+    # 8 failures spread over 4 accounts (2 each, under the per-account 5): the 9th is refused.
+    accounts = [World.EMAILS[role] for role in ("admin", "legal", "finance", "lawyer")]
+    for attempt in range(8):
+        assert login(client, accounts[attempt % 4], "wrong").status_code == 401
+    blocked = login(client, World.EMAILS["other_lawyer"], "wrong")
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins from your network address." in blocked.text
+    # From another address (a proxy-less client elsewhere) the same account still signs in.
+    other = app.test_client()
+    response = other.post(
+        "/login",
+        data={"email": World.EMAILS["other_lawyer"], "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert response.status_code == 302
 
 
 def test_successful_logins_do_not_count_towards_the_limit(client, world: World):
