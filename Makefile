@@ -39,8 +39,13 @@ DEB_BASE     := tzdata
 DEB_FONTS    := fonts-noto-cjk fonts-dejavu-core fonts-liberation2
 DEB_BROWSER  := chromium
 DEB_SERVICES := postgresql redis-server
-# certutil: the tests give pdfsig a trust store holding only the test CA.
-DEB_TESTS    := libnss3-tools
+# certutil: the tests give pdfsig a trust store holding only the test CA. clamd: the upload
+# scanning tests start their own daemon on a signature database they write (tests/clamd.py).
+# `make run` does not install it (a daemon that needs ~300 MB of signatures from the internet);
+# it scans uploads when one answers on $(CLAMD_SOCKET).
+DEB_TESTS    := libnss3-tools clamav-daemon
+# Debian's clamd socket (package clamav-daemon): `make run` scans uploads through it if it answers.
+CLAMD_SOCKET ?= /run/clamav/clamd.ctl
 
 # `make test` runs every step, even after a failure, and fails at the end if any step failed.
 TEST_STEPS := lint db-check-sqlite db-check-postgres templates-check pytest-sqlite pytest-postgres
@@ -136,6 +141,12 @@ run: sysdeps-run venv
 	  $(FLASK) demo-tsa --port "$(TSA_PORT)" & tsa=$$!; \
 	  export PORTAL_TSA_URL="$${PORTAL_TSA_URL:-$$tsa_url}"; \
 	fi; \
+	if [ -z "$${PORTAL_CLAMD_SOCKET:-}$${PORTAL_CLAMD_ADDRESS:-}" ] && [ -S "$(CLAMD_SOCKET)" ] \
+	  && $(PY) -c 'import sys; from clamav_client.clamd import ClamdUnixSocket; \
+	    sys.exit(ClamdUnixSocket(sys.argv[1], timeout=2).ping() != "PONG")' \
+	    "$(CLAMD_SOCKET)" 2>/dev/null; then \
+	  export PORTAL_CLAMD_SOCKET="$(CLAMD_SOCKET)"; \
+	fi; \
 	$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker $$tsa 2>/dev/null; wait $$worker $$tsa 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
@@ -145,6 +156,9 @@ run: sysdeps-run venv
 	echo "  (worker pid $$worker; Ctrl-C stops both)"; \
 	if [ -n "$$PORTAL_TSA_URL" ]; then echo "  signatures: time-stamped by $$PORTAL_TSA_URL (PAdES B-LTA)"; \
 	else echo "  signatures: PAdES B-B (no time-stamping authority)"; fi; \
+	if [ -n "$${PORTAL_CLAMD_SOCKET:-}$${PORTAL_CLAMD_ADDRESS:-}" ]; then \
+	  echo "  uploads: scanned by clamd at $${PORTAL_CLAMD_SOCKET:-$$PORTAL_CLAMD_ADDRESS}"; \
+	else echo "  uploads: not scanned (no clamd answering on $(CLAMD_SOCKET))"; fi; \
 	echo "  plain http: Secure cookies off (PORTAL_SESSION_COOKIE_SECURE=$$PORTAL_SESSION_COOKIE_SECURE)"; \
 	echo "================================================"; \
 	echo; \

@@ -48,10 +48,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from . import jobs, storage
+    from . import jobs, scanning, storage
 
     jobs.init_app(app)
     storage.init_app(app)
+    scanning.init_app(app)
 
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp

@@ -48,6 +48,17 @@ PROXY_FIX = 0
 #: Largest request body accepted (uploads arrive in later issues; default 50 MB per file).
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+#: ClamAV's daemon, which scans every uploaded file before the view sees it (portal/scanning.py):
+#: its unix socket (Debian: ``/run/clamav/clamd.ctl``) or ``host:port`` of its TCPSocket, not
+#: both. Neither: uploads are not scanned. Set, the portal fails closed: while clamd does not
+#: answer, uploads are refused with 503. clamd's StreamMaxLength, MaxFileSize and MaxScanSize
+#: must be a little above MAX_CONTENT_LENGTH (a longer stream gets no verdict: 503).
+CLAMD_SOCKET: str | None = None
+CLAMD_ADDRESS: str | None = None
+#: Seconds clamd may stay silent (connecting, taking a chunk, giving its verdict) before the
+#: upload is refused with 503.
+CLAMD_TIMEOUT = 30
+
 #: The business time zone of each jurisdiction's cases ("today" for interest, reply periods,
 #: letter dates), and of everything not tied to one case; never the server's own TZ.
 BUSINESS_TIMEZONES = {"cn": "Asia/Shanghai", "ew": "Europe/London", "us": "America/Chicago"}

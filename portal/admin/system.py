@@ -1,5 +1,6 @@
 """The System page: what an administrator must act on — damaged or missing stored files — and
-the state of the parts the portal depends on (database, job queue, worker, file store)."""
+the state of the parts the portal depends on (database, job queue, worker, file store, malware
+scanner)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..audit.models import AuditEntry
 from ..extensions import db
 from ..jobs import queue_health
 from ..jobs.sweep import worker_health
+from ..scanning import scanner_health
 from ..security import Permission, permission_required
 from ..storage import file_store, store_health
 from .views import bp
@@ -84,4 +86,5 @@ def system():
         health={"queue": queue_health(), "worker": worker, "store": store},
         worker_seen=seen,
         free_bytes=free,
+        scanner=scanner_health(),
     )
