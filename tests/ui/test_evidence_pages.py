@@ -133,6 +133,7 @@ def test_json_answers_for_good_duplicate_and_refused_files(app, as_role, world: 
         "ok": True,
         "id": first,
         "name": "two-pages.pdf",
+        "renamed_from": None,
         "message": f"Stored as #{first}.",
         "duplicate_of": None,
         "status": "done",
