@@ -104,6 +104,8 @@ SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 #: gives up with 503 (a partitioned or frozen server must not hang every request).
 DATABASE_CONNECT_TIMEOUT = 5
 DATABASE_STATEMENT_TIMEOUT = 30
+#: SQLite: seconds a request or job waits for another writer's lock before it gives up (503).
+SQLITE_BUSY_TIMEOUT = 10
 #: Free space below which ``/api/v1/health`` reports the file store's disk as low (bytes).
 HEALTH_MIN_FREE_BYTES = 1024**3
 
@@ -141,6 +143,12 @@ def finalise(app: Flask) -> None:
             **options.get("connect_args", {}),
         }
         options.setdefault("pool_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif url.startswith("sqlite"):
+        # The driver's timeout is SQLite's busy timeout: how long to wait for a writer's lock.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        busy = float(app.config["SQLITE_BUSY_TIMEOUT"])
+        options["connect_args"] = {"timeout": busy, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if not app.config.get("SECRET_KEY"):

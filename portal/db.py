@@ -119,13 +119,13 @@ write_intent: ContextVar[bool] = ContextVar("portal_write_intent", default=False
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers)."""
+    """WAL, full fsync and foreign keys on every SQLite connection (no-op for other drivers).
+    The busy timeout is the driver's ``timeout`` (``SQLITE_BUSY_TIMEOUT``)."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")

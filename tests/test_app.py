@@ -48,6 +48,8 @@ def test_sqlite_connections_use_wal_full_sync_and_foreign_keys(tmp_path):
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            # SQLITE_BUSY_TIMEOUT, 10 s by default, in milliseconds.
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
     raw = sqlite3.connect(tmp_path / "pragmas.db")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()

@@ -51,7 +51,11 @@ def database_fault(
     database_frozen)`` — frozen: connected, but no answer (PostgreSQL behind a frozen proxy;
     on SQLite, a writer that holds the lock)."""
     proxy = None
-    overrides: dict[str, object] = {"DATABASE_CONNECT_TIMEOUT": 2, "DATABASE_STATEMENT_TIMEOUT": 2}
+    overrides: dict[str, object] = {
+        "DATABASE_CONNECT_TIMEOUT": 2,
+        "DATABASE_STATEMENT_TIMEOUT": 2,
+        "SQLITE_BUSY_TIMEOUT": 2,
+    }
     if TEST_DATABASE_URL:
         url = make_url(TEST_DATABASE_URL)
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).up()
@@ -117,7 +121,7 @@ def test_a_database_that_goes_silent_answers_503_within_the_timeout(database_fau
         elapsed = time.monotonic() - started
         assert answer.status_code == 503, answer.get_data(as_text=True)
         assert answer.headers["Retry-After"] == "30"
-        # statement timeout 2 s + grace 3 s (PostgreSQL); busy timeout 10 s (SQLite)
+        # statement timeout 2 s + grace 3 s (PostgreSQL); busy timeout 2 s (SQLite)
         assert elapsed < 20
         if TEST_DATABASE_URL:
             started = time.monotonic()
