@@ -578,6 +578,13 @@ MATRIX = [
     Row("bundles.show", "GET", "/bundles/{other_bundle}", signed_in(lawyer="404")),
     Row("bundles.volume", "GET", "/bundles/{assigned_bundle}/volumes/1", signed_in()),
     Row("bundles.volume", "GET", "/bundles/{other_bundle}/volumes/1", signed_in(lawyer="404")),
+    Row("bundles.volume_view", "GET", "/bundles/{assigned_bundle}/volumes/1/view", signed_in()),
+    Row(
+        "bundles.volume_view",
+        "GET",
+        "/bundles/{other_bundle}/volumes/1/view",
+        signed_in(lawyer="404"),
+    ),
     Row("bundles.archive", "GET", "/bundles/{assigned_bundle}/zip", signed_in()),
     Row("bundles.archive", "GET", "/bundles/{other_bundle}/zip", signed_in(lawyer="404")),
     Row("accounts.logout", "POST", "/logout", {}, default="login", order=2),

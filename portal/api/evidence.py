@@ -162,14 +162,15 @@ def download(data: bytes, media_type: str, filename: str) -> Response:
 
 
 def inline_pdf(data: bytes, filename: str, *, attachment: bool = False) -> Response:
-    """A PDF of our own making, opened in the browser's viewer (framed by our own pages only);
-    ``attachment`` saves it instead. No sandbox: a sandboxed PDF viewer shows a blank page."""
+    """A PDF for the portal's own viewer (PDF.js, ``_pdf_viewer.html``), which fetches it;
+    ``attachment`` saves it instead. Inline or not, it is sandboxed and never framed, so
+    nothing in it runs as script in our origin, even when opened directly."""
     response = download(data, "application/pdf", filename)
     if not attachment:
         disposition = response.headers["Content-Disposition"]
         response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")
-        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

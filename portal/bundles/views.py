@@ -227,10 +227,25 @@ def review(bundle_id: int):
     )
 
 
+@bp.get("/bundles/<int:bundle_id>/volumes/<int:number>/view")
+@permission_required(Permission.VIEW_CASES)
+def volume_view(bundle_id: int, number: int):
+    """One volume in the portal's PDF viewer (the PDF itself is served sandboxed)."""
+    bundle = _visible(bundle_id)
+    return render_template(
+        "bundles/volume_view.html",
+        bundle=bundle,
+        case=bundle.case,
+        volume=_volume(bundle, number),
+        colours=STATUS_COLOURS,
+    )
+
+
 @bp.get("/bundles/<int:bundle_id>/volumes/<int:number>")
 @permission_required(Permission.VIEW_CASES)
 def volume(bundle_id: int, number: int) -> Response:
-    """One volume's PDF, inline (opened in the browser's viewer); ``?download=1`` saves it."""
+    """One volume's PDF, inline for the portal's viewer (``volume_view``); ``?download=1``
+    saves it."""
     bundle = _visible(bundle_id)
     item = _volume(bundle, number)
     attachment = bool(request.args.get("download"))

@@ -522,11 +522,12 @@ def test_generate_a_letter_then_bulk_generate_with_a_progress_bar(
     form.get_by_label("Mode").select_option("draft")
     with page.expect_navigation():
         form.get_by_role("button", name="Generate").click()
-    # The new version's page: status, the PDF in a frame, its hashes.
+    # The new version's page: status, the PDF in the portal's viewer, its hashes.
     assert re.fullmatch(r"/documents/\d+", visit.path())
     expect(page.get_by_role("heading", level=1)).to_contain_text("Advance notice")
-    frame = page.locator("iframe.document-preview")
-    pdf_path = frame.get_attribute("src")
+    viewer = page.locator("[data-pdf-viewer]")
+    expect(viewer).to_have_attribute("data-pdf-state", "open")
+    pdf_path = viewer.get_attribute("data-pdf-src")
     assert visit.statuses(pdf_path) == [200]
     answer = page.request.get(pdf_path)
     assert answer.headers["content-type"] == "application/pdf"

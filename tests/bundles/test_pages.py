@@ -147,7 +147,7 @@ def test_build_through_the_page_and_read_the_bundle(app, world):
     pdf = legal.get(f"/bundles/{bundle_id}/volumes/1")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert pdf.headers["Content-Disposition"].startswith("inline;")
-    assert "frame-ancestors 'self'" in pdf.headers["Content-Security-Policy"]
+    assert pdf.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     saved = legal.get(f"/bundles/{bundle_id}/volumes/1?download=1")
     assert saved.headers["Content-Disposition"].startswith("attachment;")
     assert "sandbox" in saved.headers["Content-Security-Policy"]
