@@ -239,6 +239,8 @@ MATRIX = [
     Row("evidence.original", "GET", "/evidence/{other_evidence}/file", signed_in(lawyer="404")),
     Row("evidence.exhibit", "GET", "/evidence/{assigned_evidence}/pdf", signed_in()),
     Row("evidence.exhibit", "GET", "/evidence/{other_evidence}/pdf", signed_in(lawyer="404")),
+    Row("evidence.exhibit_view", "GET", "/evidence/{assigned_evidence}/view", signed_in()),
+    Row("evidence.exhibit_view", "GET", "/evidence/{other_evidence}/view", signed_in(lawyer="404")),
     Row("documents.generate", "POST", "/cases/{assigned_case}/documents", GENERATE),
     Row("documents.generate", "POST", "/cases/{other_case}/documents", GENERATE),
     Row("documents.show", "GET", "/documents/{assigned_document}", signed_in()),

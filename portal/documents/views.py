@@ -117,7 +117,8 @@ def show(document_id: int, **review_forms: Any):
 @bp.get("/documents/<int:document_id>/pdf")
 @permission_required(Permission.VIEW_CASES)
 def pdf(document_id: int) -> Response:
-    """The version's PDF, inline (the document page frames it); ``?download=1`` saves it.
+    """The version's PDF, inline and sandboxed for the portal's viewer on the document and review
+    pages; ``?download=1`` saves it.
 
     A signed version is served signed, and only after its signature verifies again.
 

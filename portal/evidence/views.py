@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..accounts.views import current_actor
-from ..api.evidence import download
+from ..api.evidence import download, inline_pdf
 from ..cases import policy
 from ..cases.models import Case
 from ..cases.views import render_case
@@ -191,17 +191,29 @@ def original(evidence_id: int) -> Response:
 @bp.get("/evidence/<int:evidence_id>/pdf")
 @permission_required(Permission.VIEW_CASES)
 def exhibit(evidence_id: int) -> Response:
-    """The exhibit PDF (sanitised rendition), shown inline in a sandbox; ``?download=1`` saves it.
+    """The exhibit PDF (sanitised rendition), inline and sandboxed for the portal's viewer
+    (``evidence.exhibit_view``); ``?download=1`` saves it.
 
     :raises Conflict: the rendition is still pending or failed (409).
     """
+    evidence = _rendered(evidence_id)
+    name = evidence.original_name.rsplit(".", 1)[0] + ".pdf"
+    data = file_store().read(evidence.rendition_sha256)
+    return inline_pdf(data, name, attachment=bool(request.args.get("download")))
+
+
+@bp.get("/evidence/<int:evidence_id>/view")
+@permission_required(Permission.VIEW_CASES)
+def exhibit_view(evidence_id: int) -> str:
+    """The exhibit PDF in the portal's own viewer (PDFs are served sandboxed)."""
+    evidence = _rendered(evidence_id)
+    return render_template("evidence/view.html", evidence=evidence, case=evidence.case)
+
+
+def _rendered(evidence_id: int) -> Evidence:
+    """A visible evidence item whose exhibit PDF exists. :raises Conflict: not (yet) made."""
     evidence = _visible(evidence_id)
     if evidence.rendition_status is not RenditionStatus.DONE or not evidence.rendition_sha256:
         detail = evidence.rendition_error or "it is still being made; reload the case page soon"
         raise Conflict(f"The exhibit PDF of #{evidence.id} is not available: {detail}.")
-    name = evidence.original_name.rsplit(".", 1)[0] + ".pdf"
-    response = download(file_store().read(evidence.rendition_sha256), "application/pdf", name)
-    if not request.args.get("download"):
-        disposition = response.headers["Content-Disposition"]
-        response.headers["Content-Disposition"] = "inline" + disposition.removeprefix("attachment")
-    return response
+    return evidence

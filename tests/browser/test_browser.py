@@ -330,7 +330,7 @@ def test_wrong_password_csrf_and_sign_out(visit: Visit):
     assert len(sign_out.locator('input[name="csrf_token"]').get_attribute("value") or "") > 20
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{visit.base_url}/login")
-    assert "You are signed out." in page.get_by_role("alert").inner_text()
+    assert "You are signed out on every device." in page.get_by_role("alert").inner_text()
     assert page.locator("nav.navbar").get_by_text("Legal User").count() == 0
 
     page.goto("/")

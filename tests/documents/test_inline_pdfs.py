@@ -81,6 +81,7 @@ def test_inline_pdfs_are_sandboxed_and_downloads_are_attachments(
         ("legal", "/documents/{document}", "/documents/{document}/pdf"),
         ("lawyer", "/documents/{document}/review", "/documents/{document}/pdf"),
         ("finance", "/bundles/{bundle}/volumes/1/view", "/bundles/{bundle}/volumes/1"),
+        ("lawyer", "/evidence/{exhibit}/view", "/evidence/{exhibit}/pdf"),
     ],
 )
 def test_pages_show_pdfs_in_the_viewer_not_in_a_frame(

@@ -121,7 +121,7 @@ def test_several_files_through_the_form_without_script(app, as_role, world: Worl
     assert "Signed delivery note Source: debtor Proves: Goods of INV-I-1" in row
     assert row.endswith("done 2 pages")
     html = page.data.decode()
-    assert f'href="/evidence/{pdf.id}/file"' in html and f'href="/evidence/{pdf.id}/pdf"' in html
+    assert f'href="/evidence/{pdf.id}/file"' in html and f'href="/evidence/{pdf.id}/view"' in html
 
 
 def test_json_answers_for_good_duplicate_and_refused_files(app, as_role, world: World):
@@ -311,7 +311,7 @@ def test_table_marks_duplicates_attachments_and_failed_renditions(app, as_role, 
     assert 'title="ConversionError: &lt;b&gt;timed out&lt;/b&gt;">failed</span>' in html, (
         "the error is in the badge's tooltip, escaped"
     )
-    assert f'href="/evidence/{world.assigned_evidence}/pdf"' not in html
+    assert f'href="/evidence/{world.assigned_evidence}/view"' not in html
 
 
 # --- checklist and list badges ---------------------------------------------------------------
