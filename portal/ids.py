@@ -4,7 +4,7 @@ Every table's key is a 32-bit integer on PostgreSQL, so an id outside 1 … 2^31
 Such input must never reach the database (SQLite overflows at 2^63, PostgreSQL at 2^31 — a 500):
 routes answer 404 through :class:`IdConverter` (installed as the ``int`` converter, so every
 ``<int:…>`` route is covered), query parameters 422 through :func:`id_arg`, API fields 422
-through :class:`Id`.
+through :class:`Id`, form fields through :func:`form_id`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,14 @@ def parse_id(raw: str | None) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def form_id(value: object) -> int:
+    """``coerce`` for form fields carrying ids (WTForms reports a ``ValueError`` as invalid)."""
+    parsed = parse_id(str(value))
+    if parsed is None:
+        raise ValueError(f"not an id: {str(value)[:20]}")
+    return parsed
 
 
 def id_arg(name: str) -> int | None:

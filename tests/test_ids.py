@@ -105,3 +105,14 @@ def test_api_id_parameters_and_fields_out_of_range_are_422(app, client, world: W
         )
         assert response.status_code == 422, bad
     assert client.get(f"/api/v1/cases?cursor={MAX_ID}", headers=headers).status_code == 200
+
+
+def test_ids_in_forms_out_of_range_are_refused_without_reaching_the_database(client, world: World):
+    assert login(client, World.EMAILS["legal"]).status_code == 302
+    for bad in OUT_OF_RANGE:
+        response = client.post(
+            "/documents/bulk",
+            data={"kind": "advance_notice", "mode": "draft", "cases": [bad]},
+        )
+        assert response.status_code == 422, bad
+        assert "Ticked cases: " in response.text and "could not be coerced" in response.text

@@ -8,6 +8,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..ids import form_id
 from .bulk import BUCKETS
 from .models import DocumentKind
 
@@ -78,4 +79,4 @@ class BulkForm(FlaskForm):
         + [SelectChoice(key, BUCKET_LABELS[key]) for key in BUCKETS],
         validators=[Optional()],
     )
-    cases = SelectMultipleField("Cases", coerce=int, validate_choice=False)
+    cases = SelectMultipleField("Cases", coerce=form_id, validate_choice=False)
