@@ -6,7 +6,8 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..extensions import csrf
-from .schemas import ApiErrorSchema
+from ..ledger.schemas import MoneyString, RateString
+from .schemas import ApiErrorSchema, SchemaExtrasPlugin, money_field_properties
 
 
 class PortalApi(Api):
@@ -23,9 +24,14 @@ def init_api(app: Flask) -> Api:
             "info": {
                 "description": "Receivables, cases, evidence, documents and bundles of the "
                 "Arrears Portal. Authenticate with `Authorization: Bearer <token>`."
-            }
+            },
+            "extra_plugins": [SchemaExtrasPlugin()],
         },
     )
+    # Amounts and rates are decimal strings (floats are refused), of a documented form.
+    api.register_field(MoneyString, "string", None)
+    api.register_field(RateString, "string", None)
+    api.ma_plugin.converter.add_attribute_function(money_field_properties)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
     )

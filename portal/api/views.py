@@ -6,17 +6,17 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from ..extensions import db
 from ..jobs import queue_health
 from ..jobs.sweep import worker_health
 from ..storage import store_health
+from .arguments import ApiBlueprint
 from .auth import BEARER, api_user, token_required
 from .schemas import ApiErrorSchema, HealthSchema, MeSchema
 
-blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Arrears Portal API")
+blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Arrears Portal API")
 
 
 @blp.route("/health")

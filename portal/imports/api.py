@@ -4,48 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Request
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict, FileStorage
+from marshmallow import EXCLUDE, Schema, fields, validate
+from werkzeug.datastructures import FileStorage
 
+from ..api.arguments import ApiBlueprint, FileUpload
 from ..api.auth import BEARER, api_actor, token_required
 from ..api.schemas import ApiErrorSchema
 from ..extensions import db
 from ..security import Permission
 from .services import KINDS, run_import
 from .tables import Limits, read_limited
-
-
-class _MultipartParser(FlaskParser):
-    """Adds the ``multipart`` location: form fields and files of one multipart body together."""
-
-    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
-
-    def load_multipart(self, req: Request, schema: Schema) -> Any:
-        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
-
-
-class _Blueprint(Blueprint):
-    """Documents a ``multipart`` argument as one ``multipart/form-data`` request body."""
-
-    ARGUMENTS_PARSER = _MultipartParser()
-    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
-        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-        "multipart": "multipart/form-data",
-    }
-
-
-class FileUpload(Upload):
-    """A file part (a plain form field of the same name is refused)."""
-
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> FileStorage:
-        if not isinstance(value, FileStorage):
-            raise ValidationError("Send the file as a multipart file part.")
-        return value
 
 
 class ImportRequestSchema(Schema):
@@ -74,7 +43,7 @@ class ImportReportSchema(Schema):
     errors = fields.List(fields.Nested(ImportRowErrorSchema), required=True)
 
 
-blp = _Blueprint(
+blp = ApiBlueprint(
     "imports_api",
     __name__,
     url_prefix="/api/v1",
@@ -91,9 +60,9 @@ class Imports(MethodView):
     @blp.response(200, ImportReportSchema, description="Imported (or, with dry_run, checked)")
     @blp.alt_response(
         422,
-        schema=ImportReportSchema,
-        description="Rows with errors; nothing was imported (a malformed request gets the "
-        "error shape instead)",
+        schema={"oneOf": [ImportReportSchema, ApiErrorSchema]},
+        description="Rows with errors, in the report; nothing was imported. A request that "
+        "fails the schema (no file, an unknown kind) gets the error shape instead.",
     )
     @blp.alt_response(401, schema=ApiErrorSchema)
     @blp.alt_response(403, schema=ApiErrorSchema)
