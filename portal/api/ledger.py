@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from ..domain import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..ledger import aging as aging_service
 from ..ledger.allocation import debtor_balances
+from ..ledger.models import DebtorKind, Jurisdiction
 from ..ledger.schemas import CreditNoteIn, DebtorIn, InvoiceIn, PaymentIn
 from ..ledger.upserts import (
     debtor_by_external_id,
@@ -25,10 +25,11 @@ from ..ledger.upserts import (
 )
 from ..money import quantize
 from ..security import Permission
+from .arguments import ApiBlueprint
 from .auth import BEARER, api_actor, token_required
-from .schemas import ApiErrorSchema
+from .schemas import ApiErrorSchema, openapi_extra, places_rule
 
-blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="Receivables ledger")
+blp = ApiBlueprint("ledger_api", __name__, url_prefix="/api/v1", description="Receivables ledger")
 
 
 class UpsertOut(Schema):
@@ -38,18 +39,34 @@ class UpsertOut(Schema):
 
 
 class DebtorOut(Schema):
-    external_id = fields.String()
-    name = fields.String()
-    kind = fields.Function(lambda debtor: debtor.kind.value)
-    registration_id = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    jurisdiction = fields.Function(lambda debtor: debtor.jurisdiction.value)
-    legal_representative = fields.String(allow_none=True)
-    title = fields.String(allow_none=True)
-    surname = fields.String(allow_none=True)
-    balance = fields.Method("_balance", metadata={"description": "outstanding per currency"})
+    external_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.Function(
+        lambda debtor: debtor.kind.value,
+        required=True,
+        metadata={"type": "string", "enum": [kind.value for kind in DebtorKind]},
+    )
+    registration_id = fields.String(required=True, allow_none=True)
+    address = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    jurisdiction = fields.Function(
+        lambda debtor: debtor.jurisdiction.value,
+        required=True,
+        metadata={"type": "string", "enum": [item.value for item in Jurisdiction]},
+    )
+    legal_representative = fields.String(required=True, allow_none=True)
+    title = fields.String(required=True, allow_none=True)
+    surname = fields.String(required=True, allow_none=True)
+    balance = fields.Method(
+        "_balance",
+        required=True,
+        metadata={
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "outstanding per currency",
+        },
+    )
 
     def _balance(self, debtor) -> dict[str, str]:
         balances = debtor_balances(debtor.id).items()
@@ -62,24 +79,47 @@ class AgingArgs(Schema):
 
 
 class AgingItem(Schema):
-    debtor = fields.String()
-    debtor_name = fields.String()
-    creditor = fields.String()
-    currency = fields.String()
-    current = fields.String()
-    d1_30 = fields.String()
-    d31_60 = fields.String()
-    d61_90 = fields.String()
-    d91_180 = fields.String()
-    d181_365 = fields.String()
-    over_365 = fields.String()
-    total = fields.String()
+    debtor = fields.String(required=True)
+    debtor_name = fields.String(required=True)
+    creditor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the creditor entity's code with `by_creditor`, else null"},
+    )
+    currency = fields.String(required=True)
+    current = fields.String(required=True)
+    d1_30 = fields.String(required=True)
+    d31_60 = fields.String(required=True)
+    d61_90 = fields.String(required=True)
+    d91_180 = fields.String(required=True)
+    d181_365 = fields.String(required=True)
+    over_365 = fields.String(required=True)
+    total = fields.String(required=True)
 
 
 class AgingOut(Schema):
-    as_of = fields.Date()
-    items = fields.List(fields.Nested(AgingItem))
-    next = fields.String(allow_none=True)
+    as_of = fields.Date(required=True)
+    items = fields.List(fields.Nested(AgingItem), required=True)
+    next = fields.String(required=True, allow_none=True)
+
+
+# What the upserts check beyond the fields: an amount has its currency's decimals.
+for _schema in (InvoiceIn, PaymentIn, CreditNoteIn):
+    openapi_extra({"allOf": [places_rule("amount")]})(_schema)
+
+#: The path's external id as the upserts take it: 1–64 characters, no control characters, not
+#: only spaces (``ledger.upserts._external_id``).
+EXTERNAL_ID = {
+    "in": "path",
+    "name": "external_id",
+    "description": "the record's id in the ERP",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": r"^[^\x00-\x1f]*[^\x00-\x20\s\x85][^\x00-\x1f]*$",
+    },
+}
 
 
 #: Tries of a creating PUT that loses a race to a parallel one creating the same id.
@@ -119,7 +159,7 @@ def _put_route(path: str, schema: type[Schema], function, summary: str) -> None:
             return _upsert(function, external_id, data)
 
     Resource.__name__ = f"{schema.__name__.removesuffix('In')}Put"
-    blp.route(path)(Resource)
+    blp.route(path, parameters=[EXTERNAL_ID])(Resource)
 
 
 _put_route("/debtors/<external_id>", DebtorIn, upsert_debtor, "Create or update a debtor")
@@ -133,7 +173,7 @@ _put_route(
 )
 
 
-@blp.route("/debtors/<external_id>")
+@blp.route("/debtors/<external_id>", parameters=[EXTERNAL_ID])
 class DebtorGet(MethodView):
     decorators = [token_required(Permission.VIEW_LEDGER)]
 
