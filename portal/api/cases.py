@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import abort, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,8 +17,9 @@ from ..accounts.services import user_by_email
 from ..cases import events as event_service
 from ..cases import policy
 from ..cases import services as case_service
+from ..cases.event_schemas import SCHEMAS as EVENT_SCHEMAS
 from ..cases.event_schemas import load_event
-from ..cases.models import Case, CaseStatus, Outcome, Stage
+from ..cases.models import Case, CaseStatus, EventType, Outcome, Stage
 from ..cases.present import case_payload
 from ..cases.timeline import describe
 from ..domain import ValidationFailed
@@ -29,23 +29,60 @@ from ..ledger.models import Invoice, Jurisdiction
 from ..ledger.schemas import MoneyString
 from ..ledger.upserts import debtor_by_external_id
 from ..security import Permission, Role, has_permission
+from .arguments import ApiBlueprint, json_type_errors
 from .auth import BEARER, api_actor, api_user, token_required
-from .schemas import ApiErrorSchema, CaseListArgsSchema, CaseListSchema
+from .schemas import (
+    ApiErrorSchema,
+    CaseListArgsSchema,
+    CaseListSchema,
+    FindingSchema,
+    NonEmptyMixin,
+    openapi_extra,
+    places_rule,
+    requires_when_given,
+)
 
-blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Cases and timelines")
+blp = ApiBlueprint("cases_api", __name__, url_prefix="/api/v1", description="Cases and timelines")
 
 
 class CaseIn(Schema):
-    debtor = fields.String(required=True)
-    invoices = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    debtor = fields.String(required=True, metadata={"description": "the debtor's external_id"})
+    invoices = fields.List(
+        fields.String(),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "external ids of the debtor's invoices to claim"},
+    )
     jurisdiction = fields.String(
         load_default=None, validate=validate.OneOf([j.value for j in Jurisdiction])
     )
-    lawyer = fields.Email(load_default=None)
-    owner = fields.Email(load_default=None, metadata={"description": "default: the caller"})
+    lawyer = fields.Email(load_default=None, metadata={"description": "a lawyer user's e-mail"})
+    owner = fields.Email(
+        load_default=None,
+        metadata={"description": "an in-house legal user's e-mail; default: the caller"},
+    )
 
 
-class CasePatch(Schema):
+_OPEN_STATUSES = [status.value for status in CaseStatus if status is not CaseStatus.CLOSED]
+
+
+@openapi_extra(
+    {
+        "allOf": [
+            # Closing needs an outcome; an outcome goes with closing (``set_status``). An
+            # outcome alone is refused unless the case is closed already.
+            {
+                "if": {"properties": {"status": {"const": "closed"}}, "required": ["status"]},
+                "then": {"required": ["outcome"], "properties": {"outcome": {"type": "string"}}},
+            },
+            {
+                "if": {"properties": {"status": {"enum": _OPEN_STATUSES}}, "required": ["status"]},
+                "then": {"properties": {"outcome": {"type": "null"}}},
+            },
+        ]
+    },
+)
+class CasePatch(NonEmptyMixin, Schema):
     lawyer = fields.String(allow_none=True, metadata={"description": "e-mail, or null"})
     stage = fields.String(validate=validate.OneOf([s.value for s in Stage]))
     status = fields.String(validate=validate.OneOf([s.value for s in CaseStatus]))
@@ -59,78 +96,116 @@ class CasePatch(Schema):
 
 def _date_out(**kwargs: Any) -> fields.String:
     """A date already formatted as ``YYYY-MM-DD`` by ``case_payload``."""
-    return fields.String(metadata={"format": "date"}, **kwargs)
+    return fields.String(required=True, metadata={"format": "date"}, **kwargs)
+
+
+class InterestPeriodOut(Schema):
+    invoice = fields.String(required=True)
+    start = _date_out()
+    end = _date_out()
+    days = fields.Integer(required=True)
+    principal = fields.String(required=True)
+    rate = fields.String(required=True, allow_none=True, metadata={"description": "percent p.a."})
+    amount = fields.String(required=True)
 
 
 class InterestOut(Schema):
-    amount = fields.String(allow_none=True)
-    basis = fields.String(allow_none=True, metadata={"description": "or `mixed`"})
-    basis_text = fields.List(fields.String(), metadata={"description": "sentences for letters"})
-    rate = fields.String(allow_none=True, metadata={"description": "percent p.a."})
-    daily = fields.String(allow_none=True)
-    periods = fields.List(fields.Dict())
-    error = fields.String(allow_none=True, metadata={"description": "e.g. a missing rate row"})
+    amount = fields.String(required=True, allow_none=True)
+    basis = fields.String(required=True, allow_none=True, metadata={"description": "or `mixed`"})
+    basis_text = fields.List(
+        fields.String(), required=True, metadata={"description": "sentences for letters"}
+    )
+    rate = fields.String(required=True, allow_none=True, metadata={"description": "percent p.a."})
+    daily = fields.String(required=True, allow_none=True)
+    periods = fields.List(fields.Nested(InterestPeriodOut), required=True)
+    error = fields.String(
+        required=True, allow_none=True, metadata={"description": "e.g. a missing rate row"}
+    )
 
 
 class LimitationOut(Schema):
     deadline = _date_out()
-    set_by = fields.String()
-    expired = fields.Boolean()
-    warning = fields.Boolean()
+    set_by = fields.String(required=True)
+    expired = fields.Boolean(required=True)
+    warning = fields.Boolean(required=True)
 
 
 class CaseInvoiceOut(Schema):
-    external_id = fields.String()
-    number = fields.String()
+    external_id = fields.String(required=True)
+    number = fields.String(required=True)
     issue_date = _date_out()
     delivery_date = _date_out(allow_none=True)
     due_date = _date_out()
-    amount = fields.String()
-    credited = fields.String()
-    paid = fields.String()
-    outstanding = fields.String()
-    disputed = fields.Boolean()
-    interest = fields.String(allow_none=True)
-    limitation = fields.Nested(LimitationOut, allow_none=True)
+    amount = fields.String(required=True)
+    credited = fields.String(required=True)
+    paid = fields.String(required=True)
+    outstanding = fields.String(required=True)
+    disputed = fields.Boolean(required=True)
+    interest = fields.String(required=True, allow_none=True)
+    limitation = fields.Nested(LimitationOut, required=True, allow_none=True)
 
 
 class ReadinessOut(Schema):
-    ready = fields.Boolean()
-    findings = fields.List(fields.Dict())
+    ready = fields.Boolean(required=True)
+    findings = fields.List(fields.Nested(FindingSchema), required=True)
+
+
+class NextActionOut(Schema):
+    text = fields.String(required=True, allow_none=True)
+    due = _date_out(allow_none=True)
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"description": "`planned` or `promise broken`"}
+    )
+
+
+class PromiseOut(Schema):
+    event = fields.Integer(required=True)
+    amount = fields.String(required=True, allow_none=True)
+    due = _date_out()
+    state = fields.String(required=True)
+    paid = fields.String(required=True, allow_none=True)
+
+
+class ReconciliationOut(Schema):
+    state = fields.String(required=True)
+    sent = _date_out()
+    reply_by = _date_out()
 
 
 class CaseOut(Schema):
     """The case with its claim as of a date (see ``cases/present.py``); amounts are strings."""
 
-    id = fields.Integer()
-    reference = fields.String()
-    debtor = fields.String()
-    debtor_name = fields.String()
-    creditor = fields.String()
-    jurisdiction = fields.String()
-    stage = fields.String()
-    status = fields.String()
-    outcome = fields.String(allow_none=True)
-    recovered_amount = fields.String(allow_none=True)
-    costs = fields.String(allow_none=True)
-    owner = fields.String()
-    lawyer = fields.String(allow_none=True)
-    currency = fields.String(allow_none=True)
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    debtor = fields.String(required=True)
+    debtor_name = fields.String(required=True)
+    creditor = fields.String(required=True)
+    jurisdiction = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf([s.value for s in Stage]))
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in CaseStatus]))
+    outcome = fields.String(required=True, allow_none=True)
+    recovered_amount = fields.String(required=True, allow_none=True)
+    costs = fields.String(required=True, allow_none=True)
+    owner = fields.String(required=True)
+    lawyer = fields.String(required=True, allow_none=True)
+    currency = fields.String(required=True, allow_none=True)
     as_of = _date_out()
-    principal = fields.String()
-    paid = fields.String()
-    outstanding = fields.String()
-    interest = fields.Nested(InterestOut)
-    compensation = fields.String()
-    invoices = fields.List(fields.Nested(CaseInvoiceOut))
-    readiness = fields.Dict(keys=fields.String(), values=fields.Nested(ReadinessOut))
-    next_action = fields.String(allow_none=True)
+    principal = fields.String(required=True, allow_none=True)
+    paid = fields.String(required=True, allow_none=True)
+    outstanding = fields.String(required=True, allow_none=True)
+    interest = fields.Nested(InterestOut, required=True)
+    compensation = fields.String(required=True, allow_none=True)
+    invoices = fields.List(fields.Nested(CaseInvoiceOut), required=True)
+    readiness = fields.Dict(keys=fields.String(), values=fields.Nested(ReadinessOut), required=True)
+    next_action = fields.String(required=True, allow_none=True)
     next_action_due = _date_out(allow_none=True)
-    next_action_effective = fields.Dict(
-        metadata={"description": "what the work queue shows: a broken promise reopens it"}
+    next_action_effective = fields.Nested(
+        NextActionOut,
+        required=True,
+        metadata={"description": "what the work queue shows: a broken promise reopens it"},
     )
-    promises = fields.List(fields.Dict())
-    reconciliation = fields.Dict(allow_none=True)
+    promises = fields.List(fields.Nested(PromiseOut), required=True)
+    reconciliation = fields.Nested(ReconciliationOut, required=True, allow_none=True)
 
 
 class CaseArgs(Schema):
@@ -138,21 +213,61 @@ class CaseArgs(Schema):
 
 
 class EventOut(Schema):
-    id = fields.Integer()
-    type = fields.Function(lambda event: event.type.value)
-    date = fields.Date()
-    due = fields.Date(allow_none=True)
-    delivered_on = fields.Date(allow_none=True)
-    amount = fields.Function(lambda event: str(event.amount) if event.amount is not None else None)
-    currency = fields.String(allow_none=True)
-    details = fields.Dict()
-    summary = fields.Function(describe)
-    created_by = fields.Function(lambda event: event.created_by.email if event.created_by else None)
+    id = fields.Integer(required=True)
+    type = fields.Function(
+        lambda event: event.type.value,
+        required=True,
+        metadata={"type": "string", "enum": [t.value for t in EventType]},
+    )
+    date = fields.Date(required=True)
+    due = fields.Date(required=True, allow_none=True)
+    delivered_on = fields.Date(required=True, allow_none=True)
+    amount = fields.Function(
+        lambda event: str(event.amount) if event.amount is not None else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    currency = fields.String(required=True, allow_none=True)
+    details = fields.Dict(required=True, metadata={"description": "the type's own fields"})
+    summary = fields.Function(describe, required=True, metadata={"type": "string"})
+    created_by = fields.Function(
+        lambda event: event.created_by.email if event.created_by else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
 
 
 class EventList(Schema):
-    items = fields.List(fields.Nested(EventOut))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(EventOut), required=True)
+    next = fields.String(required=True, allow_none=True)
+
+
+def _event_type(value: str):
+    """The component of one event type's schema names that type alone."""
+
+    def change(component: dict[str, Any]) -> None:
+        component["properties"]["type"] = {"type": "string", "const": value}
+
+    return change
+
+
+# What the event schemas check beyond their fields: amounts have their currency's decimals, an
+# amount or balance needs its currency. Dates (not in the future, a due day after the event)
+# are compared with today and with each other, which a JSON schema cannot say.
+#: Each event type's schema by its name.
+EVENT_TYPES = {kind.value: schema for kind, schema in EVENT_SCHEMAS.items()}
+
+for _type, _schema in EVENT_SCHEMAS.items():
+    openapi_extra(_event_type(_type.value))(_schema)
+openapi_extra({"allOf": [places_rule("amount")]})(EVENT_SCHEMAS[EventType.PROMISE])
+openapi_extra({"allOf": [places_rule("balance"), requires_when_given("balance", "currency")]})(
+    EVENT_SCHEMAS[EventType.RECONCILIATION_REPLY]
+)
+openapi_extra({"allOf": [places_rule("amount"), requires_when_given("amount", "currency")]})(
+    EVENT_SCHEMAS[EventType.ACKNOWLEDGMENT]
+)
 
 
 def _lawyer(email: str | None) -> User | None:
@@ -273,7 +388,12 @@ class CaseItem(MethodView):
     @blp.response(200, CaseOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
-    @blp.alt_response(409, schema=ApiErrorSchema, description="a stage's blockers remain")
+    @blp.alt_response(
+        409, schema=ApiErrorSchema, description="a stage's blockers remain (`findings`)"
+    )
+    @blp.alt_response(
+        422, schema=ApiErrorSchema, description="no field to change, or values refused"
+    )
     def patch(self, data: dict[str, Any], case_id: int):
         """Change counsel, stage (along the ladder), status/outcome or the next action."""
         user, case, actor = api_user(), g.case, api_actor()
@@ -326,14 +446,8 @@ class CaseEvents(MethodView):
             "content": {
                 "application/json": {
                     "schema": {
-                        "type": "object",
-                        "required": ["type", "date"],
-                        "description": "type: contact {channel, summary}, promise {amount, "
-                        "currency, due}, dispute {invoices, reason}, dispute_resolved "
-                        "{invoices, resolution}, reconciliation_sent {courier, tracking, "
-                        "reply_by}, reconciliation_reply {confirmed, balance?, currency?}, "
-                        "dispatch {document, courier, tracking, delivered_on?}, acknowledgment "
-                        "{signed, amount?, currency?}, asset {description}, note {text}",
+                        "oneOf": list(EVENT_SCHEMAS.values()),
+                        "description": "`type` says which fields the event takes",
                     }
                 }
             },
@@ -350,7 +464,15 @@ class CaseEvents(MethodView):
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return api_error(400, "Send a JSON object.")
+        kind = payload.get("type")
+        if not isinstance(kind, str):
+            # Not a type name at all (a number, an object): refused like an unknown name
+            # (``load_event`` looks the value up in a set, which an object cannot be).
+            payload = {**payload, "type": None}
+        schema = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
         try:
+            if schema is not None and (errors := json_type_errors(schema(), payload)):
+                raise ValidationError(errors)
             data = load_event(payload)
         except ValidationError as error:
             fields_ = {
