@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import abort, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..bundles.models import Bundle
@@ -20,13 +19,14 @@ from ..review import services as review
 from ..review.verification import signed_pdf
 from ..security import Permission, has_permission
 from ..storage import file_store
+from .arguments import ApiBlueprint
 from .auth import BEARER, api_actor, api_user, token_required
 from .cases import with_case
 from .evidence import download
 from .review import CommentList, ReviewIn, SubmitIn, decision, loads
 from .schemas import ApiErrorSchema
 
-blp = Blueprint("bundles_api", __name__, url_prefix="/api/v1", description="Filing bundles")
+blp = ApiBlueprint("bundles_api", __name__, url_prefix="/api/v1", description="Filing bundles")
 
 
 class BuildIn(Schema):
@@ -37,65 +37,79 @@ class BuildIn(Schema):
 
 
 class BuildOut(Schema):
-    job = fields.Integer()
-    status = fields.String()
+    job = fields.Integer(required=True, metadata={"description": "follow it at /jobs/<id>"})
+    status = fields.String(required=True)
 
 
 class VolumeOut(Schema):
-    number = fields.Integer()
-    pages = fields.Integer()
-    bytes = fields.Integer()
-    sha256 = fields.String(attribute="pdf_sha256")
-    sha256_signed = fields.String(attribute="signed_sha256", allow_none=True)
-    first_page = fields.Integer()
-    last_page = fields.Integer()
+    number = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    bytes = fields.Integer(required=True)
+    sha256 = fields.String(required=True, attribute="pdf_sha256")
+    sha256_signed = fields.String(required=True, attribute="signed_sha256", allow_none=True)
+    first_page = fields.Integer(required=True)
+    last_page = fields.Integer(required=True)
 
 
 class ExhibitOut(Schema):
-    label = fields.String()
-    evidence = fields.Integer(attribute="evidence_id", allow_none=True)
-    title = fields.String()
-    first_page = fields.Integer()
-    last_page = fields.Integer()
-    volume = fields.Integer()
-    sha256 = fields.String(attribute="sha256_rendition")
-    sha256_original = fields.String(allow_none=True)
-    duplicate_of = fields.String(attribute="duplicate_of_label", allow_none=True)
-    near_duplicate_of = fields.String(attribute="near_duplicate_of_label", allow_none=True)
+    label = fields.String(required=True)
+    evidence = fields.Integer(required=True, attribute="evidence_id", allow_none=True)
+    title = fields.String(required=True)
+    first_page = fields.Integer(required=True)
+    last_page = fields.Integer(required=True)
+    volume = fields.Integer(required=True)
+    sha256 = fields.String(required=True, attribute="sha256_rendition")
+    sha256_original = fields.String(required=True, allow_none=True)
+    duplicate_of = fields.String(required=True, attribute="duplicate_of_label", allow_none=True)
+    near_duplicate_of = fields.String(
+        required=True, attribute="near_duplicate_of_label", allow_none=True
+    )
 
 
 class BundleOut(Schema):
-    id = fields.Integer()
-    case = fields.Integer(attribute="case_id")
-    version = fields.Integer()
-    status = fields.Function(lambda bundle: bundle.status.value)
-    profile = fields.String()
-    order = fields.String(attribute="arrangement")
-    pages = fields.Integer()
-    final = fields.Boolean(metadata={"description": "the evidence list in it is final"})
-    volumes = fields.List(fields.Nested(VolumeOut))
-    exhibits = fields.List(fields.Nested(ExhibitOut))
-    preflight = fields.List(fields.Dict())
-    warnings = fields.List(fields.String())
-    sha256_zip = fields.String(attribute="zip_sha256")
-    sha256_signed_zip = fields.String(attribute="signed_zip_sha256", allow_none=True)
+    id = fields.Integer(required=True)
+    case = fields.Integer(required=True, attribute="case_id")
+    version = fields.Integer(required=True)
+    status = fields.Function(
+        lambda bundle: bundle.status.value, required=True, metadata={"type": "string"}
+    )
+    profile = fields.String(required=True)
+    order = fields.String(required=True, attribute="arrangement")
+    pages = fields.Integer(required=True)
+    final = fields.Boolean(
+        required=True, metadata={"description": "the evidence list in it is final"}
+    )
+    volumes = fields.List(fields.Nested(VolumeOut), required=True)
+    exhibits = fields.List(fields.Nested(ExhibitOut), required=True)
+    preflight = fields.List(fields.Dict(), required=True)
+    warnings = fields.List(fields.String(), required=True)
+    sha256_zip = fields.String(required=True, attribute="zip_sha256")
+    sha256_signed_zip = fields.String(required=True, attribute="signed_zip_sha256", allow_none=True)
     approval = fields.Function(
         lambda bundle: approval_payload(bundle.approval),
-        metadata={"description": "counsel's decision once signed (hashes of the zips)"},
+        required=True,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "counsel's decision once signed (hashes of the zips)",
+        },
     )
     override = fields.Function(
         lambda bundle: override_payload(bundle.override),
+        required=True,
+        allow_none=True,
         metadata={
+            "type": "object",
             "description": "the override of a prosecution blocker recorded with the bound "
-            "statement of claim, if any"
+            "statement of claim, if any",
         },
     )
-    created_at = fields.DateTime()
+    created_at = fields.DateTime(required=True)
 
 
 class BundleList(Schema):
-    items = fields.List(fields.Nested(BundleOut))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(BundleOut), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 def _can_build(user, case) -> bool:
@@ -124,7 +138,7 @@ class CaseBundles(MethodView):
 
     @with_case(_can_build, "Your role does not build bundles.")
     @blp.doc(security=BEARER)
-    @blp.arguments(BuildIn)
+    @blp.arguments(BuildIn, required=False)
     @blp.response(202, BuildOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
@@ -210,7 +224,7 @@ class BundleSubmit(MethodView):
 
     @with_bundle
     @blp.doc(security=BEARER)
-    @blp.arguments(SubmitIn)
+    @blp.arguments(SubmitIn, required=False)
     @blp.response(200, BundleOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)

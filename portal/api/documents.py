@@ -7,31 +7,48 @@ from typing import Any
 
 from flask import abort, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..business_time import today as business_today
 from ..cases import policy
+from ..cases.gate import MIN_REASON
 from ..documents.bulk import BUCKETS, cases_in_bucket, editable_cases, start_bulk
-from ..documents.models import Document, DocumentKind
+from ..documents.models import Document, DocumentKind, DocumentStatus
 from ..documents.present import document_payload
-from ..documents.services import DOCX_MEDIA_TYPE, generate_document, upload_version
+from ..documents.services import (
+    DOCX_MEDIA_TYPE,
+    INPUT_FIELDS,
+    generate_document,
+    upload_version,
+)
 from ..extensions import db
 from ..ids import Id
 from ..jobs import services as jobs
+from ..jobs.models import JobStatus
 from ..review.verification import signed_pdf
 from ..security import Permission, has_permission
 from ..storage import file_store
+from .arguments import ApiBlueprint, FileUpload
 from .auth import BEARER, api_actor, api_user, token_required
 from .cases import with_case
 from .evidence import download
-from .schemas import ApiErrorSchema
+from .schemas import ApiErrorSchema, openapi_extra
 
-blp = Blueprint("documents_api", __name__, url_prefix="/api/v1", description="Documents")
+blp = ApiBlueprint("documents_api", __name__, url_prefix="/api/v1", description="Documents")
 
 KINDS = [kind.value for kind in DocumentKind]
+COURT_KINDS = [kind.value for kind in DocumentKind if kind.for_court]
 
 
+def _override_rule(component: dict[str, Any]) -> None:
+    """Only R14 (the reply period) may be overridden, with a reason of some length
+    (``cases.gate.record_override``; whether it blocks the case now is for the server)."""
+    component["properties"]["rule"].update(enum=["R14"])
+    # At least MIN_REASON characters from the first to the last that is not a space.
+    component["properties"]["reason"].update(pattern=rf"^\s*\S[\s\S]{{{MIN_REASON - 2},}}\S\s*$")
+
+
+@openapi_extra(_override_rule)
 class OverrideIn(Schema):
     rule = fields.String(
         required=True, metadata={"description": "the blocker overridden (only R14 may be)"}
@@ -39,10 +56,33 @@ class OverrideIn(Schema):
     reason = fields.String(
         required=True,
         validate=validate.Length(max=2000),
-        metadata={"description": "why the claim cannot wait, e.g. limitation expires on …"},
+        metadata={
+            "description": f"why the claim cannot wait, e.g. limitation expires on … (at least "
+            f"{MIN_REASON} characters)"
+        },
     )
 
 
+def _typed_in_fields(component: dict[str, Any]) -> None:
+    """The values a template may ask for are named (``documents.services.INPUT_FIELDS``)."""
+    component["properties"]["fields"]["propertyNames"] = {"enum": list(INPUT_FIELDS)}
+
+
+@openapi_extra(
+    _typed_in_fields,
+    {
+        "allOf": [
+            # An override only comes with a final court filing (``generate_document``).
+            {
+                "if": {"required": ["override"]},
+                "then": {
+                    "required": ["mode"],
+                    "properties": {"mode": {"const": "final"}, "kind": {"enum": COURT_KINDS}},
+                },
+            }
+        ]
+    },
+)
 class GenerateIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
@@ -61,10 +101,12 @@ class GenerateIn(Schema):
 
 
 class OverrideOut(Schema):
-    rule = fields.String()
-    reason = fields.String()
-    by = fields.String(allow_none=True, metadata={"description": "e-mail of who recorded it"})
-    at = fields.String(metadata={"description": "when (UTC, ISO 8601)"})
+    rule = fields.String(required=True)
+    reason = fields.String(required=True)
+    by = fields.String(
+        required=True, allow_none=True, metadata={"description": "e-mail of who recorded it"}
+    )
+    at = fields.String(required=True, metadata={"description": "when (UTC, ISO 8601)"})
     findings = fields.List(
         fields.String(), metadata={"description": "what the rule said when it was overridden"}
     )
@@ -72,67 +114,87 @@ class OverrideOut(Schema):
 
 class FactSource(Schema):
     type = fields.String(
-        metadata={"description": "creditor, debtor, invoice, case, event, document or evidence"}
+        required=True,
+        metadata={"description": "creditor, debtor, invoice, case, event, document or evidence"},
     )
-    id = fields.Integer(allow_none=True)
+    id = fields.Integer(required=True, allow_none=True)
 
 
 class FactOut(Schema):
-    name = fields.String()
-    value = fields.String()
-    source = fields.Nested(FactSource)
+    name = fields.String(required=True)
+    value = fields.String(required=True)
+    source = fields.Nested(FactSource, required=True)
 
 
 class GeneratedOut(Schema):
-    id = fields.Integer()
-    case = fields.Integer()
-    kind = fields.String()
-    version = fields.Integer()
-    status = fields.String()
-    template = fields.String()
-    missing_fields = fields.List(fields.String())
+    id = fields.Integer(required=True)
+    case = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    version = fields.Integer(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf([status.value for status in DocumentStatus])
+    )
+    template = fields.String(required=True)
+    missing_fields = fields.List(fields.String(), required=True)
 
 
 class ApprovalOut(Schema):
-    lawyer = fields.String()
-    decided_at = fields.String()
-    reviewed_sha256 = fields.String()
-    signed_sha256 = fields.String(allow_none=True)
-    certificate_sha256 = fields.String(allow_none=True)
-    statement = fields.String()
-    timestamped = fields.Boolean()
+    lawyer = fields.String(required=True)
+    decided_at = fields.String(required=True)
+    reviewed_sha256 = fields.String(required=True)
+    signed_sha256 = fields.String(required=True, allow_none=True)
+    certificate_sha256 = fields.String(required=True, allow_none=True)
+    statement = fields.String(required=True)
+    timestamped = fields.Boolean(required=True)
 
 
 class DocumentOut(GeneratedOut):
-    final = fields.Boolean()
-    source = fields.String()
-    reference = fields.String()
-    template_sha256 = fields.String()
-    sha256_docx = fields.String()
-    sha256_pdf = fields.String()
-    pages = fields.Integer()
-    based_on = fields.Integer(allow_none=True)
-    created_at = fields.String()
-    created_by = fields.String(allow_none=True)
-    approval = fields.Nested(ApprovalOut, allow_none=True)
-    override = fields.Nested(OverrideOut, allow_none=True)
+    final = fields.Boolean(required=True)
+    source = fields.String(required=True)
+    reference = fields.String(required=True)
+    template_sha256 = fields.String(required=True)
+    sha256_docx = fields.String(required=True)
+    sha256_pdf = fields.String(required=True)
+    pages = fields.Integer(required=True)
+    document_date = fields.String(required=True, metadata={"format": "date"})
+    deadline = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"format": "date", "description": "the reply date a letter gives"},
+    )
+    based_on = fields.Integer(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+    created_by = fields.String(required=True, allow_none=True)
+    approval = fields.Nested(ApprovalOut, required=True, allow_none=True)
+    override = fields.Nested(OverrideOut, required=True, allow_none=True)
     facts = fields.List(
         fields.Nested(FactOut),
+        required=True,
         metadata={"description": "what the version asserts, each with the record it comes from"},
     )
-    context = fields.Dict()
+    context = fields.Dict(metadata={"description": "`GET /documents/<id>` only"})
 
 
 class DocumentList(Schema):
-    items = fields.List(fields.Nested(DocumentOut))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(DocumentOut), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 class UploadFile(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = FileUpload(required=True, metadata={"description": "the edited .docx"})
 
 
+@openapi_extra(
+    {
+        "anyOf": [
+            {"required": ["bucket"]},
+            {"required": ["cases"], "properties": {"cases": {"minItems": 1}}},
+        ]
+    }
+)
 class BulkIn(Schema):
+    """Cases by id, or an aging bucket's (``bucket`` wins)."""
+
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     mode = fields.String(load_default="draft", validate=validate.OneOf(["draft", "final"]))
     cases = fields.List(Id(), metadata={"description": "case ids"})
@@ -141,26 +203,29 @@ class BulkIn(Schema):
 
 
 class JobRef(Schema):
-    job = fields.Integer()
-    status = fields.String()
-    cases = fields.Integer()
+    job = fields.Integer(required=True)
+    status = fields.String(required=True)
+    cases = fields.Integer(required=True)
 
 
 class JobOut(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    title = fields.String()
-    status = fields.String()
-    progress = fields.Float()
-    done = fields.Integer()
-    total = fields.Integer()
-    created_at = fields.String()
-    finished_at = fields.String(allow_none=True)
-    result = fields.Dict()
-    error = fields.String()
-    attempts = fields.Integer(metadata={"description": "runs started so far"})
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf([status.value for status in JobStatus])
+    )
+    progress = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+    done = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    finished_at = fields.String(required=True, allow_none=True)
+    result = fields.Dict(metadata={"description": "when done"})
+    error = fields.String(metadata={"description": "when failed"})
+    attempts = fields.Integer(required=True, metadata={"description": "runs started so far"})
     stalled = fields.Boolean(
-        metadata={"description": "running, but its worker stopped answering; it is run again"}
+        required=True,
+        metadata={"description": "running, but its worker stopped answering; it is run again"},
     )
 
 
@@ -257,7 +322,7 @@ class DocumentDocx(MethodView):
 
     @with_generate_rights
     @blp.doc(security=BEARER)
-    @blp.arguments(UploadFile, location="files")
+    @blp.arguments(UploadFile, location="multipart")
     @blp.response(201, GeneratedOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)

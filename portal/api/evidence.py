@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, abort, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..cases import policy
@@ -22,31 +22,57 @@ from ..evidence.services import (
     update_evidence,
 )
 from ..extensions import db
+from ..money import CURRENCIES
 from ..security import Permission, has_permission
 from ..storage import file_store
+from .arguments import ApiBlueprint, FileUpload
 from .auth import BEARER, api_actor, api_user, token_required
 from .cases import with_case
-from .schemas import ApiErrorSchema
+from .schemas import CENTS_PATTERN, ApiErrorSchema, NonEmptyMixin
 
-blp = Blueprint("evidence_api", __name__, url_prefix="/api/v1", description="Evidence")
+blp = ApiBlueprint("evidence_api", __name__, url_prefix="/api/v1", description="Evidence")
+
+KINDS = [kind.value for kind in EvidenceKind]
+#: A flag in a form field, as ``evidence.services.parse_flag`` reads it (empty: not known).
+FLAG_WORDS = ["true", "false", "yes", "no", "1", "0", "on", "off", "unknown", ""]
+
+
+def _flag() -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(FLAG_WORDS),
+        metadata={"description": "true or false (yes/no, 1/0, on/off); empty: not known"},
+    )
 
 
 class EvidenceUpload(Schema):
-    kind = fields.String(required=True, metadata={"enum": [kind.value for kind in EvidenceKind]})
-    invoices = fields.String(metadata={"description": "comma-separated invoice external ids"})
+    """One evidence file and what it is (``evidence.services.parse_fields`` reads the fields).
+
+    An amount needs its currency and has its decimals (none for the yen): that rule is not in
+    the OpenAPI document, as ``if``/``then`` beside a binary part defeats schemathesis."""
+
+    file = FileUpload(required=True, metadata={"description": "the document (PDF, image, …)"})
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    invoices = fields.String(
+        metadata={"description": "comma-separated external ids of the case's invoices"}
+    )
     document_date = fields.Date()
-    signed_by_debtor = fields.Boolean()
-    sealed = fields.Boolean()
-    original_held = fields.Boolean()
-    description = fields.String()
-    source = fields.String()
-    proves = fields.String()
-    signer = fields.String()
-    amount = fields.String()
-    currency = fields.String()
+    signed_by_debtor = _flag()
+    sealed = _flag()
+    original_held = _flag()
+    description = fields.String(validate=validate.Length(max=5000))
+    source = fields.String(validate=validate.Length(max=200))
+    proves = fields.String(validate=validate.Length(max=2000))
+    signer = fields.String(validate=validate.Length(max=200))
+    amount = fields.String(
+        metadata={
+            "description": "a decimal string, e.g. 1234.50, with `currency`; may be empty",
+            "pattern": f"^$|{CENTS_PATTERN}",
+        }
+    )
+    currency = fields.String(validate=validate.OneOf(sorted(CURRENCIES)))
 
 
-class EvidenceEdit(Schema):
+class EvidenceEdit(NonEmptyMixin, Schema):
     kind = fields.String(validate=validate.OneOf([kind.value for kind in EvidenceKind]))
     document_date = fields.Date(allow_none=True)
     signed_by_debtor = fields.Boolean(allow_none=True)
@@ -58,18 +84,16 @@ class EvidenceEdit(Schema):
     signer = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
-class EvidenceFile(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
-
-
 class EvidenceOut(Schema):
-    id = fields.Integer()
-    case = fields.Integer(attribute="case_id")
-    kind = fields.Function(lambda item: item.kind.value)
-    sha256 = fields.String()
-    size = fields.Integer()
-    media_type = fields.String()
-    name = fields.String(attribute="original_name")
+    id = fields.Integer(required=True)
+    case = fields.Integer(required=True, attribute="case_id")
+    kind = fields.Function(
+        lambda item: item.kind.value, required=True, metadata={"type": "string", "enum": KINDS}
+    )
+    sha256 = fields.String(required=True)
+    size = fields.Integer(required=True)
+    media_type = fields.String(required=True)
+    name = fields.String(required=True, attribute="original_name")
     renamed_from = fields.String(
         allow_none=True,
         metadata={
@@ -77,25 +101,33 @@ class EvidenceOut(Schema):
             "another type than the content (``name`` then ends in the content's extension)"
         },
     )
-    pages = fields.Integer(allow_none=True)
-    invoices = fields.Function(lambda item: [invoice.external_id for invoice in item.invoices])
-    document_date = fields.Date(allow_none=True)
-    signed_by_debtor = fields.Boolean(allow_none=True)
-    sealed = fields.Boolean(allow_none=True)
-    original_held = fields.Boolean(allow_none=True)
-    description = fields.String(allow_none=True)
-    source = fields.String(allow_none=True)
-    proves = fields.String(allow_none=True)
-    signer = fields.String(allow_none=True)
-    duplicate_of = fields.Integer(attribute="duplicate_of_id", allow_none=True)
-    parent = fields.Integer(attribute="parent_id", allow_none=True)
-    rendition_status = fields.Function(lambda item: item.rendition_status.value)
-    rendition_error = fields.String(allow_none=True)
+    pages = fields.Integer(required=True, allow_none=True)
+    invoices = fields.Function(
+        lambda item: [invoice.external_id for invoice in item.invoices],
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    document_date = fields.Date(required=True, allow_none=True)
+    signed_by_debtor = fields.Boolean(required=True, allow_none=True)
+    sealed = fields.Boolean(required=True, allow_none=True)
+    original_held = fields.Boolean(required=True, allow_none=True)
+    description = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, allow_none=True)
+    proves = fields.String(required=True, allow_none=True)
+    signer = fields.String(required=True, allow_none=True)
+    duplicate_of = fields.Integer(required=True, attribute="duplicate_of_id", allow_none=True)
+    parent = fields.Integer(required=True, attribute="parent_id", allow_none=True)
+    rendition_status = fields.Function(
+        lambda item: item.rendition_status.value,
+        required=True,
+        metadata={"type": "string", "enum": [status.value for status in RenditionStatus]},
+    )
+    rendition_error = fields.String(required=True, allow_none=True)
 
 
 class EvidenceList(Schema):
-    items = fields.List(fields.Nested(EvidenceOut))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(EvidenceOut), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 def _can_upload(user, case) -> bool:
@@ -116,8 +148,7 @@ class CaseEvidence(MethodView):
 
     @with_case(_can_upload, "Your role does not upload evidence.")
     @blp.doc(security=BEARER)
-    @blp.arguments(EvidenceUpload, location="form")
-    @blp.arguments(EvidenceFile, location="files")
+    @blp.arguments(EvidenceUpload, location="multipart")
     @blp.response(201, EvidenceOut)
     @blp.alt_response(400, schema=ApiErrorSchema, description="bad file name, empty file")
     @blp.alt_response(403, schema=ApiErrorSchema)
@@ -125,9 +156,9 @@ class CaseEvidence(MethodView):
     @blp.alt_response(413, schema=ApiErrorSchema)
     @blp.alt_response(415, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema)
-    def post(self, _form: dict[str, Any], files: dict[str, Any], case_id: int):
+    def post(self, form: dict[str, Any], case_id: int):
         """Upload one file as evidence (checked by content; stored by SHA-256)."""
-        upload = files["file"]
+        upload = form["file"]
         values, keys = parse_fields(request.form)
         data = upload.read()
         evidence = add_evidence(
@@ -212,6 +243,19 @@ def _editable_evidence(evidence_id: int) -> Evidence:
     return evidence
 
 
+def with_editable_evidence(view):
+    """Load the URL's evidence and check the right to change it before the body is parsed: 404
+    for evidence the user may not see, 403 for a role that may not change it, whatever the body
+    says."""
+
+    @wraps(view)
+    def wrapped(*args: Any, evidence_id: int, **kwargs: Any):
+        g.evidence = _editable_evidence(evidence_id)
+        return view(*args, evidence_id=evidence_id, **kwargs)
+
+    return wrapped
+
+
 @blp.route("/evidence/<int:evidence_id>")
 class EvidenceItem(MethodView):
     decorators = [token_required(Permission.VIEW_CASES)]
@@ -223,15 +267,17 @@ class EvidenceItem(MethodView):
         """One evidence item."""
         return _visible_evidence(evidence_id)
 
+    @with_editable_evidence
     @blp.doc(security=BEARER)
     @blp.arguments(EvidenceEdit)
     @blp.response(200, EvidenceOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="it feeds a signed document")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="no field to change, bad values")
     def patch(self, body: dict[str, Any], evidence_id: int):
         """Change its description (kind, date, flags, texts); the file never changes."""
-        evidence = _editable_evidence(evidence_id)
+        evidence = g.evidence
         if "kind" in body:
             body["kind"] = EvidenceKind(body["kind"])
         update_evidence(api_actor(), evidence, body)

@@ -9,7 +9,6 @@ from typing import Any, BinaryIO
 
 from flask import abort, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..domain import ValidationFailed
@@ -20,19 +19,46 @@ from ..review.dispatch import record_dispatch
 from ..review.subjects import subject
 from ..review.verification import mapped, verify_file
 from ..security import Permission
+from .arguments import ApiBlueprint, FileUpload
 from .auth import BEARER, api_actor, api_user, token_required
 from .documents import DocumentOut, visible_document
-from .schemas import ApiErrorSchema
+from .schemas import ApiErrorSchema, openapi_extra
 
-blp = Blueprint("review_api", __name__, url_prefix="/api/v1", description="Review and signing")
-
-#: Largest PDF ``/verify`` reads.
+blp = ApiBlueprint("review_api", __name__, url_prefix="/api/v1", description="Review and signing")
 
 
 class SubmitIn(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+_NOT_BLANK = r"\S"
+
+
+@openapi_extra(
+    {
+        "allOf": [
+            # Changes are asked for with a comment; approving re-authenticates and signs
+            # (``review.services.request_changes`` and ``approve_and_sign``).
+            {
+                "if": {"properties": {"decision": {"const": "request_changes"}}},
+                "then": {
+                    "required": ["comment"],
+                    "properties": {"comment": {"pattern": _NOT_BLANK}},
+                },
+            },
+            {
+                "if": {"properties": {"decision": {"const": "approve"}}},
+                "then": {
+                    "required": ["password", "p12_passphrase"],
+                    "properties": {
+                        "password": {"minLength": 1},
+                        "p12_passphrase": {"minLength": 1},
+                    },
+                },
+            },
+        ]
+    }
+)
 class ReviewIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "request_changes"]))
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
@@ -41,19 +67,24 @@ class ReviewIn(Schema):
 
 
 class CommentOut(Schema):
-    id = fields.Integer()
-    document = fields.Integer(attribute="document_id", allow_none=True)
-    bundle = fields.Integer(attribute="bundle_id", allow_none=True)
-    version = fields.Integer()
-    action = fields.String()
-    body = fields.String()
-    author = fields.Function(lambda item: item.author.email if item.author else None)
-    created_at = fields.DateTime()
+    id = fields.Integer(required=True)
+    document = fields.Integer(required=True, attribute="document_id", allow_none=True)
+    bundle = fields.Integer(required=True, attribute="bundle_id", allow_none=True)
+    version = fields.Integer(required=True)
+    action = fields.String(required=True)
+    body = fields.String(required=True)
+    author = fields.Function(
+        lambda item: item.author.email if item.author else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    created_at = fields.DateTime(required=True)
 
 
 class CommentList(Schema):
-    items = fields.List(fields.Nested(CommentOut))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(CommentOut), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 class DispatchIn(Schema):
@@ -64,54 +95,100 @@ class DispatchIn(Schema):
 
 
 class DispatchOut(Schema):
-    id = fields.Integer()
-    type = fields.Function(lambda item: item.type.value)
-    date = fields.Date()
-    delivered_on = fields.Date(allow_none=True)
-    details = fields.Dict()
+    id = fields.Integer(required=True)
+    type = fields.Function(lambda item: item.type.value, required=True, metadata={"type": "string"})
+    date = fields.Date(required=True)
+    delivered_on = fields.Date(required=True, allow_none=True)
+    details = fields.Dict(required=True)
 
 
 class CertificateIn(Schema):
-    passphrase = fields.String(load_default="")
-
-
-class CertificateFile(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = FileUpload(required=True, metadata={"description": "a PKCS#12 file (.p12, .pfx)"})
+    passphrase = fields.String(load_default="", metadata={"description": "checked, never stored"})
 
 
 class CertificateOut(Schema):
-    id = fields.Integer()
-    subject = fields.String()
-    subject_name = fields.String()
-    issuer = fields.String()
-    serial = fields.String()
-    fingerprint_sha256 = fields.String()
-    not_before = fields.DateTime()
-    not_after = fields.DateTime()
+    id = fields.Integer(required=True)
+    subject = fields.String(required=True)
+    subject_name = fields.String(required=True)
+    issuer = fields.String(required=True)
+    serial = fields.String(required=True)
+    fingerprint_sha256 = fields.String(required=True)
+    not_before = fields.DateTime(required=True)
+    not_after = fields.DateTime(required=True)
 
 
 class VerifyFile(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = FileUpload(required=True, metadata={"description": "a PDF"})
+
+
+class SignatureOut(Schema):
+    signer = fields.String(required=True, allow_none=True)
+    signed_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    intact = fields.Boolean(required=True)
+    trusted = fields.Boolean(required=True)
+    covers_whole_file = fields.Boolean(required=True)
+    certifying = fields.Boolean(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(["B-B", "B-T", "B-LT", "B-LTA"]))
+    timestamped = fields.Boolean(required=True)
+    timestamp_at = fields.String(metadata={"format": "date-time"})
+    validation_data = fields.Boolean(required=True)
+    revocation = fields.String(
+        required=True, validate=validate.OneOf(["good", "revoked", "unknown"])
+    )
+    revocation_source = fields.String(
+        required=True, allow_none=True, metadata={"description": "`issuer` or `embedded`"}
+    )
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    fingerprint_sha256 = fields.String(required=True, allow_none=True)
+    summary = fields.String(required=True)
+
+
+class VerifyOut(Schema):
+    """What the portal can say about a PDF; the version's fields only when the caller may see
+    its case."""
+
+    known = fields.Boolean(required=True)
+    sha256 = fields.String(required=True)
+    changed = fields.Boolean(required=True)
+    signed = fields.Boolean(required=True)
+    valid = fields.Boolean(required=True)
+    signatures = fields.List(fields.Nested(SignatureOut), required=True)
+    case = fields.String(metadata={"description": "the case's reference"})
+    version = fields.Integer()
+    status = fields.String()
+    kind = fields.String()
+    document = fields.Integer()
+    bundle = fields.Integer()
+    volume = fields.Integer()
 
 
 class QueueItem(Schema):
-    id = fields.Integer()
+    id = fields.Integer(required=True)
     type = fields.Function(
-        lambda item: subject(item).entity, metadata={"description": "document or bundle"}
+        lambda item: subject(item).entity,
+        required=True,
+        metadata={"type": "string", "description": "document or bundle"},
     )
-    case = fields.Function(lambda item: item.case.reference)
-    case_id = fields.Integer()
+    case = fields.Function(
+        lambda item: item.case.reference, required=True, metadata={"type": "string"}
+    )
+    case_id = fields.Integer(required=True)
     kind = fields.Function(
-        lambda item: "filing_bundle" if subject(item).is_bundle else item.kind.value
+        lambda item: "filing_bundle" if subject(item).is_bundle else item.kind.value,
+        required=True,
+        metadata={"type": "string"},
     )
-    version = fields.Integer()
-    waiting_since = fields.DateTime(attribute="updated_at")
-    link = fields.Function(lambda item: subject(item).review_link)
+    version = fields.Integer(required=True)
+    waiting_since = fields.DateTime(required=True, attribute="updated_at")
+    link = fields.Function(
+        lambda item: subject(item).review_link, required=True, metadata={"type": "string"}
+    )
 
 
 class QueueList(Schema):
-    items = fields.List(fields.Nested(QueueItem))
-    next = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(QueueItem), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 def loads(name: str, visible: Callable[[int], Any]):
@@ -155,7 +232,7 @@ class Submit(MethodView):
 
     @with_document
     @blp.doc(security=BEARER)
-    @blp.arguments(SubmitIn)
+    @blp.arguments(SubmitIn, required=False)
     @blp.response(200, DocumentOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
@@ -255,15 +332,14 @@ class MyCertificate(MethodView):
         return certificate
 
     @blp.doc(security=BEARER)
-    @blp.arguments(CertificateIn, location="form")
-    @blp.arguments(CertificateFile, location="files")
+    @blp.arguments(CertificateIn, location="multipart")
     @blp.response(201, CertificateOut)
     @blp.alt_response(403, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema, description="not usable for signing")
-    def post(self, form: dict[str, Any], files: dict[str, Any]):
+    def post(self, form: dict[str, Any]):
         """Register a PKCS#12 file (checked with the passphrase, which is not stored)."""
         certificate = register_certificate(
-            api_actor(), api_user(), files["file"].read(), form["passphrase"]
+            api_actor(), api_user(), form["file"].read(), form["passphrase"]
         )
         return certificate, 201
 
@@ -299,8 +375,8 @@ class Verify(MethodView):
 
     @larger_upload
     @blp.doc(security=BEARER)
-    @blp.arguments(VerifyFile, location="files")
-    @blp.response(200)
+    @blp.arguments(VerifyFile, location="multipart")
+    @blp.response(200, VerifyOut)
     @blp.alt_response(413, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema, description="not a PDF")
     def post(self, files: dict[str, Any]):
