@@ -48,11 +48,12 @@ DEB_TESTS    := libnss3-tools clamav-daemon
 CLAMD_SOCKET ?= /run/clamav/clamd.ctl
 
 # `make test` runs every step, even after a failure, and fails at the end if any step failed.
-TEST_STEPS := lint db-check-sqlite db-check-postgres templates-check pytest-sqlite pytest-postgres
+TEST_STEPS := lint db-check-sqlite db-check-postgres templates-check pytest-sqlite api-fuzz \
+	pytest-postgres
 
 .PHONY: help run worker test lint format bench clean venv python-check sysdeps-run sysdeps-test \
 	lock upgrade test-latest db-check-sqlite db-check-postgres templates-check pytest-sqlite \
-	pytest-postgres
+	api-fuzz pytest-postgres
 
 help:
 	@echo "Arrears Portal"
@@ -61,7 +62,8 @@ help:
 	@echo "                   and the web server on http://$(HOST):$(PORT) (Ctrl-C stops both)"
 	@echo "  make run HOST=0.0.0.0 PORT=8000"
 	@echo "                   the same on another address or port (HOST=0.0.0.0: every interface)"
-	@echo "  make test         ruff, migration checks, pytest on SQLite and on PostgreSQL + Redis"
+	@echo "  make test         ruff, migration checks, pytest on SQLite, schemathesis against the API,"
+	@echo "                   pytest on PostgreSQL + Redis"
 	@echo "  make lint         ruff check + ruff format --check"
 	@echo "  make format       sort imports and reformat with ruff"
 	@echo "  make worker       run the background job worker on its own"
@@ -201,6 +203,11 @@ templates-check: venv
 # The suite makes its own temporary SQLite files; make sure no server URLs leak in.
 pytest-sqlite: venv
 	env -u PORTAL_TEST_DATABASE_URL -u PORTAL_TEST_REDIS_URL $(PYTEST)
+
+# schemathesis against a throw-away portal (gunicorn on 127.0.0.1, SQLite, the demo data), once
+# per role; its summary is printed and any failure fails the step (schemathesis.toml).
+api-fuzz: venv
+	VENV="$(VENV)" .ci/api-fuzz.sh
 
 # services.sh provides a throw-away database + Redis and removes them afterwards.
 pytest-postgres: venv
