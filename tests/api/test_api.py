@@ -7,15 +7,6 @@ import pytest
 from ..factories import World, token_for
 
 
-@pytest.fixture
-def bearer(app, world: World):
-    def headers(role: str) -> dict[str, str]:
-        with app.app_context():
-            return {"Authorization": f"Bearer {token_for(World.EMAILS[role])}"}
-
-    return headers
-
-
 def test_health_needs_no_token(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200

@@ -14,17 +14,6 @@ from portal.api.schemas import AMOUNT_PATTERN, CENTS_PATTERN, RATE_PATTERN, WHOL
 from portal.cases.models import Case, CaseEvent
 from portal.extensions import db
 
-from ..factories import World, token_for
-
-
-@pytest.fixture
-def bearer(app, world: World):
-    def headers(role: str) -> dict[str, str]:
-        with app.app_context():
-            return {"Authorization": f"Bearer {token_for(World.EMAILS[role])}"}
-
-    return headers
-
 
 @pytest.fixture
 def spec(client) -> dict:
