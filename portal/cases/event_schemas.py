@@ -155,6 +155,6 @@ def load_event(payload: dict[str, Any]) -> dict[str, Any]:
     :raises ValidationError: with per-field messages (unknown fields included).
     """
     kind = payload.get("type")
-    if kind not in {t.value for t in EventType}:
+    if not isinstance(kind, str) or kind not in {t.value for t in EventType}:
         raise ValidationError({"type": [f"One of: {', '.join(t.value for t in EventType)}."]})
     return SCHEMAS[EventType(kind)]().load(payload)
