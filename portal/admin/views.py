@@ -86,15 +86,21 @@ def new_user():
     return render_template("admin/user_new.html", form=form), status
 
 
-@bp.post("/users/<int:user_id>/active")
-@permission_required(Permission.MANAGE_USERS)
-def set_user_active(user_id: int):
-    """Enable or disable a user (``active=1|0``); disabling signs them out, revokes tokens."""
+def _confirmed_user(user_id: int) -> User:
+    """The user a confirmed admin action is about: 400 without the confirmation, 404 if none."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+@permission_required(Permission.MANAGE_USERS)
+def set_user_active(user_id: int):
+    """Enable or disable a user (``active=1|0``); disabling signs them out, revokes tokens."""
+    user = _confirmed_user(user_id)
     active = request.form.get("active") == "1"
     try:
         accounts.set_active(current_actor(), user, active)
@@ -109,11 +115,7 @@ def set_user_active(user_id: int):
 @permission_required(Permission.MANAGE_USERS)
 def end_user_sessions(user_id: int):
     """Sign a user out of every browser (a lost laptop, a shared computer)."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _confirmed_user(user_id)
     accounts.end_sessions(current_actor(), user)
     flash(f"{user.email} is signed out everywhere.", "success")
     return redirect(url_for("admin.users"), 303)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, BinaryIO
+from typing import Any
 
-from flask import abort, current_app, g, request
+from flask import abort, g, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -17,7 +16,7 @@ from ..review import services as review
 from ..review.certificates import active_certificate, register_certificate
 from ..review.dispatch import record_dispatch
 from ..review.subjects import subject
-from ..review.verification import mapped, verify_file
+from ..review.verification import mapped, upload_size, verify_file, verify_limit
 from ..security import Permission
 from .arguments import ApiBlueprint, FileUpload
 from .auth import BEARER, api_actor, api_user, token_required
@@ -342,19 +341,6 @@ class MyCertificate(MethodView):
             api_actor(), api_user(), form["file"].read(), form["passphrase"]
         )
         return certificate, 201
-
-
-def verify_limit() -> int:
-    """The largest PDF ``/verify`` takes: the upload limit (``MAX_CONTENT_LENGTH``)."""
-    return int(current_app.config["MAX_CONTENT_LENGTH"])
-
-
-def upload_size(upload: BinaryIO) -> int:
-    """An uploaded file's size, from its spooled copy (nothing is read into memory)."""
-    upload.seek(0, os.SEEK_END)
-    size = upload.tell()
-    upload.seek(0)
-    return size
 
 
 def larger_upload(view):

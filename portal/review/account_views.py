@@ -9,7 +9,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from ..accounts.views import current_actor
-from ..api import review as review_api
 from ..db import utcnow
 from ..domain import DomainError
 from ..extensions import csrf, db
@@ -24,7 +23,7 @@ from .certificates import (
 )
 from .forms import CertificateForm, InboxForm, RemoveRootForm, TrustedRootForm, VerifyForm
 from .models import TrustedRoot
-from .verification import mapped, verify_file
+from .verification import mapped, upload_size, verify_file, verify_limit
 from .views import EXPIRY_WARNING_DAYS, INBOX_SIZE, _refuse_without_token, _show_error, bp
 
 # --- the lawyer's certificate ------------------------------------------------------------------
@@ -72,7 +71,7 @@ def verify():
     """Any PDF: is it a version the portal made, did it change, who signed it, trusted?
 
     Capped like every upload; the file is read from its spooled copy on disk as needed."""
-    limit = review_api.verify_limit()
+    limit = verify_limit()
     # The body may carry the multipart framing on top, so a file just over the limit gets the
     # form's message rather than a bare 413 page.
     request.max_content_length = limit + 1024 * 1024
@@ -80,7 +79,7 @@ def verify():
     result, status = None, 200
     if form.validate_on_submit():
         upload = form.file.data.stream
-        size = review_api.upload_size(upload)
+        size = upload_size(upload)
         if size > limit:
             form.file.errors.append(f"The file is larger than {limit // (1024 * 1024)} MB.")
             status = 413

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from ..accounts.models import User
@@ -137,6 +138,19 @@ def _signed_revisions(data: bytes | mmap.mmap) -> list[str]:
             hashes.append(hashlib.sha256(view[:end]).hexdigest())
     view.release()
     return hashes
+
+
+def verify_limit() -> int:
+    """The largest PDF ``/verify`` takes: the upload limit (``MAX_CONTENT_LENGTH``)."""
+    return int(current_app.config["MAX_CONTENT_LENGTH"])
+
+
+def upload_size(upload: BinaryIO) -> int:
+    """An uploaded file's size, from its spooled copy (nothing is read into memory)."""
+    upload.seek(0, os.SEEK_END)
+    size = upload.tell()
+    upload.seek(0)
+    return size
 
 
 @contextmanager
