@@ -170,3 +170,12 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="events")
     created_by: Mapped[User | None] = relationship()
+
+
+class CaseReferenceSequence(db.Model):
+    """The last case number drawn in a year (``AC-2026-0007`` is number 7 of 2026)."""
+
+    __tablename__ = "case_reference_sequence"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
