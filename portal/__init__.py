@@ -83,8 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from . import transactions
+    from .cases import figures
 
     transactions.init_app(app)
+    figures.install()
 
     from .cli import register_cli
 

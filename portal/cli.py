@@ -378,6 +378,7 @@ def seed_demo_command(url: str | None) -> None:
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     from .backup import backup_cli
+    from .cases.cli import cases_cli
     from .documents.cli import documents_cli, templates_cli
     from .evidence.cli import evidence_cli
     from .imports.cli import import_cli
@@ -385,6 +386,7 @@ def register_cli(app: Flask) -> None:
     from .review.cli import trust_cli, verify_command
 
     app.cli.add_command(import_cli)
+    app.cli.add_command(cases_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(evidence_cli)

@@ -172,6 +172,69 @@ class CaseEvent(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
+class CaseFigures(db.Model):
+    """What lists and the work queue show of a case, stored whenever the case or its ledger
+    changes and refreshed daily for what time changes (``cases/figures.py``)."""
+
+    __tablename__ = "case_figures"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    #: The day the figures are as of (the case's jurisdiction's today when computed).
+    computed_on: Mapped[dt.date]
+    #: Something changed that the figures do not show yet (e.g. a new interest rate); the worker
+    #: refreshes stale rows.
+    stale: Mapped[bool] = mapped_column(default=False, index=True)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    outstanding: Mapped[Decimal] = mapped_column(Money, index=True)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    #: Outstanding principal, interest and fixed compensation as of ``computed_on``.
+    total: Mapped[Decimal] = mapped_column(Money)
+    #: The next action as the work queue sees it (a broken promise reopens it).
+    next_due: Mapped[dt.date | None] = mapped_column(index=True)
+    next_text: Mapped[str | None] = mapped_column(String(300))
+    #: ``planned`` or ``promise broken``.
+    next_reason: Mapped[str | None] = mapped_column(String(20))
+    #: The nearest limitation deadline of the case's invoices.
+    limitation_deadline: Mapped[dt.date | None] = mapped_column(index=True)
+    #: Readiness for the next stage (the case's own at the top of the ladder).
+    readiness_stage: Mapped[Stage] = mapped_column(str_enum(Stage, "stage"))
+    readiness_blockers: Mapped[int] = mapped_column(default=0, index=True)
+    readiness_warnings: Mapped[int] = mapped_column(default=0)
+    #: The first findings, for the badge's tooltip.
+    readiness_title: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship()
+
+
+class CaseDeadline(db.Model):
+    """One dated obligation of a case, stored with its figures: the next action, the latest
+    promise to pay, the reply date of a reconciliation awaiting an answer, each invoice's
+    limitation deadline. The work queue pages through them by kind and date."""
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (Index("ix_case_deadline_kind_due", "kind", "due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    #: ``next_action``, ``promise``, ``reply_by`` or ``limitation``.
+    kind: Mapped[str] = mapped_column(String(20))
+    due: Mapped[dt.date]
+    #: The action's text, the invoice number; for a promise or reconciliation, empty.
+    label: Mapped[str] = mapped_column(String(300), default="")
+    #: Why: ``planned``/``promise broken`` for actions, what set a limitation deadline.
+    note: Mapped[str | None] = mapped_column(String(300))
+    #: When the promise was made or the reconciliation sent.
+    since: Mapped[dt.date | None]
+    #: A promise's amount and what was paid towards it by its due date.
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    paid: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+    case: Mapped[Case] = relationship()
+
+
 class CaseReferenceSequence(db.Model):
     """The last case number drawn in a year (``AC-2026-0007`` is number 7 of 2026)."""
 

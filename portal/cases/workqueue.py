@@ -1,7 +1,8 @@
 """The work queue: what legal should look at today across the open cases a user may see.
 
-Pure query and presentation code over the services' results: the claims of every open case are
-built in one batch (``build_claims``), then read by the timeline functions (no per-case queries).
+Read from the stored case deadlines (``cases/figures.py``) with a fixed number of indexed queries
+per section, a page at a time: the states that depend on today (overdue, broken, deemed
+confirmed, expiring) are decided in SQL against today's date.
 """
 
 from __future__ import annotations
@@ -9,18 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 
 from ..accounts.models import User
 from ..business_time import today as business_today
 from ..extensions import db
 from . import policy
-from .claims import build_claims
-from .models import Case, CaseStatus
-from .present import effective_next_action
-from .timeline import promise_states, reconciliation_state
+from .models import Case, CaseDeadline, CaseStatus
 
 
 @dataclass(frozen=True)
@@ -61,85 +61,140 @@ class LimitationAlert:
     days_left: int
 
 
+@dataclass(frozen=True)
+class Section:
+    """One section of the queue: its key, title, the rows of one page and how many in all."""
+
+    key: str
+    title: str
+    rows: list[Any]
+    total: int
+    page: int = 1
+    per_page: int = 10
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+#: Section key → (title, deadline kind).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "overdue": ("Next actions overdue", "next_action"),
+    "promises": ("Broken promises", "promise"),
+    "reconciliations": ("Reconciliations deemed confirmed", "reply_by"),
+    "limitation": ("Limitation expiring or expired", "limitation"),
+}
+
+
 @dataclass
 class WorkQueue:
     """The four sections of the dashboard's work queue, most urgent first in each."""
 
     as_of: dt.date
     warning_days: int
-    overdue_actions: list[OverdueAction] = field(default_factory=list)
-    broken_promises: list[BrokenPromise] = field(default_factory=list)
-    deemed_confirmed: list[DeemedReconciliation] = field(default_factory=list)
-    limitation: list[LimitationAlert] = field(default_factory=list)
+    sections: dict[str, Section] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
-        return (
-            len(self.overdue_actions)
-            + len(self.broken_promises)
-            + len(self.deemed_confirmed)
-            + len(self.limitation)
-        )
+        return sum(section.total for section in self.sections.values())
+
+    @property
+    def overdue_actions(self) -> list[OverdueAction]:
+        return self.sections["overdue"].rows
+
+    @property
+    def broken_promises(self) -> list[BrokenPromise]:
+        return self.sections["promises"].rows
+
+    @property
+    def deemed_confirmed(self) -> list[DeemedReconciliation]:
+        return self.sections["reconciliations"].rows
+
+    @property
+    def limitation(self) -> list[LimitationAlert]:
+        return self.sections["limitation"].rows
 
 
-def work_queue(user: User, today: dt.date | None = None) -> WorkQueue:
-    """The work queue over ``user``'s visible open cases as of ``today``."""
-    today = today or business_today()
-    queue = WorkQueue(
-        as_of=today, warning_days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
+def _warning_days() -> int:
+    return int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
+
+
+def _query(user: User, key: str, today: dt.date) -> Select:
+    """The deadlines of ``key``'s section among the user's visible open cases."""
+    kind = SECTIONS[key][1]
+    visible = policy.visible_cases(user).where(Case.status == CaseStatus.OPEN).subquery()
+    query = (
+        select(CaseDeadline)
+        .join(visible, visible.c.id == CaseDeadline.case_id)
+        .where(CaseDeadline.kind == kind)
     )
-    cases = db.session.scalars(
-        policy.visible_cases(user)
-        .where(Case.status == CaseStatus.OPEN)
-        .options(selectinload(Case.debtor))
-        .order_by(Case.id)
+    if key == "promises":
+        # Broken: its day passed without payment in full.
+        return query.where(CaseDeadline.due < today, CaseDeadline.paid < CaseDeadline.amount)
+    if key == "limitation":
+        return query.where(CaseDeadline.due <= today + dt.timedelta(days=_warning_days()))
+    return query.where(CaseDeadline.due < today)
+
+
+def _row(key: str, deadline: CaseDeadline, today: dt.date) -> Any:
+    case = deadline.case
+    if key == "overdue":
+        return OverdueAction(
+            case, deadline.label or None, deadline.due, (today - deadline.due).days, deadline.note
+        )
+    if key == "promises":
+        return BrokenPromise(
+            case,
+            deadline.since,
+            deadline.due,
+            deadline.amount,
+            deadline.currency or case.currency,
+            deadline.paid,
+        )
+    if key == "reconciliations":
+        return DeemedReconciliation(
+            case, deadline.since, deadline.due, deadline.due + dt.timedelta(days=1)
+        )
+    return LimitationAlert(
+        case,
+        deadline.label,
+        deadline.due,
+        deadline.note or "",
+        today > deadline.due,
+        (deadline.due - today).days,
+    )
+
+
+def section(
+    user: User, key: str, today: dt.date | None = None, page: int = 1, per_page: int = 10
+) -> Section:
+    """One page of a section (two queries, whatever the number of cases)."""
+    today = today or business_today()
+    query = _query(user, key, today)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    deadlines = db.session.scalars(
+        query.join(Case, Case.id == CaseDeadline.case_id)
+        .options(contains_eager(CaseDeadline.case).selectinload(Case.debtor))
+        .order_by(CaseDeadline.due, CaseDeadline.case_id, CaseDeadline.label)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
-    if not cases:
-        return queue
-    claims = build_claims(cases, today)
-    for case in cases:
-        claim = claims[case.id]
-        promises = promise_states(claim.events, claim.payments, today)
-        # A broken promise reopens the next action (see ``present.effective_next_action``).
-        action = effective_next_action(case, promises)
-        due = dt.date.fromisoformat(action["due"]) if action["due"] else None
-        if due is not None and due < today:
-            queue.overdue_actions.append(
-                OverdueAction(case, action["text"], due, (today - due).days, action["reason"])
-            )
-        # Only the latest promise counts: a broken promise followed by a new one is history.
-        if promises and promises[-1].state == "broken":
-            last = promises[-1]
-            queue.broken_promises.append(
-                BrokenPromise(
-                    case,
-                    last.event.date,
-                    last.event.due,
-                    last.event.amount,
-                    last.event.currency or case.currency,
-                    last.paid,
-                )
-            )
-        sent = reconciliation_state(claim.events, today)
-        if sent is not None and sent.state == "deemed_confirmed":
-            queue.deemed_confirmed.append(
-                DeemedReconciliation(case, sent.sent.date, sent.sent.due, sent.deemed_on)
-            )
-        for item in claim.invoices:
-            limit = item.limitation
-            if limit is not None and (limit.expired or limit.warning):
-                queue.limitation.append(
-                    LimitationAlert(
-                        case,
-                        item.invoice.number,
-                        limit.deadline,
-                        limit.set_by,
-                        limit.expired,
-                        (limit.deadline - today).days,
-                    )
-                )
-    queue.overdue_actions.sort(key=lambda row: (row.due, row.case.id))
-    queue.broken_promises.sort(key=lambda row: (row.due, row.case.id))
-    queue.deemed_confirmed.sort(key=lambda row: (row.deemed_on, row.case.id))
-    queue.limitation.sort(key=lambda row: (row.deadline, row.case.id, row.invoice))
+    return Section(
+        key,
+        SECTIONS[key][0],
+        [_row(key, deadline, today) for deadline in deadlines],
+        total,
+        page,
+        per_page,
+    )
+
+
+def work_queue(user: User, today: dt.date | None = None, per_section: int = 10) -> WorkQueue:
+    """The first ``per_section`` rows of each section over ``user``'s visible open cases."""
+    today = today or business_today()
+    queue = WorkQueue(as_of=today, warning_days=_warning_days())
+    for key in SECTIONS:
+        queue.sections[key] = section(user, key, today, per_page=per_section)
     return queue

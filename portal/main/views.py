@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..business_time import today as business_today
 from ..cases import policy
 from ..cases.models import Case, CaseStatus, Stage
-from ..cases.workqueue import work_queue
+from ..cases.workqueue import SECTIONS, section, work_queue
 from ..extensions import db
 from ..ledger.models import CreditorEntity, Debtor
 from ..security import Permission, Role, has_permission, login_required
@@ -63,4 +64,29 @@ def dashboard():
         recent=recent,
         # In-house legal and admins work the cases; lawyers and finance see their own summaries.
         queue=work_queue(current_user) if current_user.role in (Role.LEGAL, Role.ADMIN) else None,
+    )
+
+
+#: Rows per page of a work queue section's full list.
+QUEUE_PER_PAGE = 50
+
+
+@bp.get("/queue/<key>")
+@login_required
+def queue_section(key: str):
+    """Every row of one work queue section, a page at a time (legal and admins)."""
+    if key not in SECTIONS or current_user.role not in (Role.LEGAL, Role.ADMIN):
+        abort(404)
+    today = business_today()
+    return render_template(
+        "main/queue.html",
+        section=section(
+            current_user,
+            key,
+            today,
+            page=request.args.get("page", 1, type=int) or 1,
+            per_page=QUEUE_PER_PAGE,
+        ),
+        as_of=today,
+        warning_days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90)),
     )
