@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('computed_on', sa.Date(), nullable=False),
     sa.Column('stale', sa.Boolean(), nullable=False),
+    sa.Column('basis', sa.String(length=16), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('outstanding', sa.BigInteger(), nullable=False),
     sa.Column('interest', sa.BigInteger(), nullable=False),

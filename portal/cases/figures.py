@@ -19,6 +19,7 @@ they are right even before the daily refresh has run.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -49,6 +50,33 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: Session key of what a transaction's flushes touched.
 _TOUCHED = "case_figures.touched"
+#: Bump when what the figures hold or how they are computed changes: every row is recomputed.
+FIGURES_VERSION = 1
+
+
+def basis() -> str:
+    """A fingerprint of what readiness is computed from (the registered rules, their code) and
+    of ``FIGURES_VERSION``: figures stored on another basis (a deploy changed the rules) are
+    out of date, so lists compute them afresh and the worker replaces them."""
+    from ..jurisdictions.rules import base as rules_base
+
+    digest = hashlib.sha256(str(FIGURES_VERSION).encode())
+    for rule in sorted(rules_base.RULES.values(), key=lambda item: item.id):
+        code = getattr(rule.check, "__code__", None)
+        digest.update(
+            repr(
+                (
+                    rule.id,
+                    rule.from_stage,
+                    sorted(rule.jurisdictions),
+                    rule.severity,
+                    getattr(rule.check, "__qualname__", ""),
+                    code.co_code if code is not None else b"",
+                    code.co_consts if code is not None else (),
+                )
+            ).encode()
+        )
+    return digest.hexdigest()[:16]
 
 
 # --- computing -----------------------------------------------------------------------------
@@ -69,7 +97,9 @@ def _readiness_summary(case: Case, states: dict[str, dict]) -> dict[str, Any]:
     }
 
 
-def _rows(case: Case, claim: CaseClaim, states: dict[str, dict]) -> tuple[dict, list[dict]]:
+def _rows(
+    case: Case, claim: CaseClaim, states: dict[str, dict], current_basis: str
+) -> tuple[dict, list[dict]]:
     """The figures row and the deadline rows of one case."""
     promises = promise_states(claim.events, claim.payments, claim.as_of)
     action = effective_next_action(case, promises)
@@ -79,6 +109,7 @@ def _rows(case: Case, claim: CaseClaim, states: dict[str, dict]) -> tuple[dict, 
         "case_id": case.id,
         "computed_on": claim.as_of,
         "stale": False,
+        "basis": current_basis,
         "currency": claim.currency,
         "outstanding": claim.outstanding,
         "interest": interest,
@@ -142,12 +173,13 @@ def compute(cases: Sequence[Case]) -> None:
         by_jurisdiction[case.jurisdiction].append(case)
     figures: list[dict] = []
     deadlines: list[dict] = []
+    current_basis = basis()
     for group in by_jurisdiction.values():
         # One as-of day per jurisdiction: each case's figures are as of its own today.
         claims = build_claims(group)
         states = readiness_many(group, claims=claims)
         for case in group:
-            row, dated = _rows(case, claims[case.id], states[case.id])
+            row, dated = _rows(case, claims[case.id], states[case.id], current_basis)
             figures.append(row)
             deadlines.extend(dated)
     ids = [case.id for case in cases]
@@ -186,6 +218,7 @@ def due_for_refresh(today: dt.date, limit: int = BATCH) -> list[int]:
                 or_(
                     CaseFigures.case_id.is_(None),
                     CaseFigures.stale.is_(True),
+                    CaseFigures.basis != basis(),
                     (CaseFigures.computed_on < today) & (Case.status != CaseStatus.CLOSED),
                 )
             )

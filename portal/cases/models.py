@@ -186,6 +186,8 @@ class CaseFigures(db.Model):
     #: Something changed that the figures do not show yet (e.g. a new interest rate); the worker
     #: refreshes stale rows.
     stale: Mapped[bool] = mapped_column(default=False, index=True)
+    #: What they were computed on (``figures.basis()``: the rules' fingerprint).
+    basis: Mapped[str] = mapped_column(String(16), default="")
     currency: Mapped[str | None] = mapped_column(String(3))
     outstanding: Mapped[Decimal] = mapped_column(Money, index=True)
     interest: Mapped[Decimal] = mapped_column(Money)

@@ -8,12 +8,13 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from marshmallow import ValidationError
+from sqlalchemy import case as when
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from wtforms import SelectChoice
 
 from ..accounts.models import User
@@ -30,11 +31,13 @@ from ..ids import id_arg
 from ..jurisdictions.interest import pct
 from ..ledger.models import Debtor, Jurisdiction
 from ..ledger.views import money_filter
+from ..listing import ordered, requested_sort
 from ..security import Permission, Role, has_permission, permission_required
 from . import policy, services
 from .claims import CaseClaim, build_claim, build_claims
 from .event_schemas import load_event
 from .events import add_event as add_event_service
+from .figures import basis as figures_basis
 from .forms import (
     DISPATCH_DOCUMENTS,
     AgreementForm,
@@ -44,7 +47,16 @@ from .forms import (
     StageForm,
     StatusForm,
 )
-from .models import Case, CaseEvent, CaseStatus, EventType, Outcome, Stage
+from .models import (
+    Case,
+    CaseDeadline,
+    CaseEvent,
+    CaseFigures,
+    CaseStatus,
+    EventType,
+    Outcome,
+    Stage,
+)
 from .present import case_payload, effective_next_action
 from .readiness import readiness_many
 from .timeline import describe, promise_states, reconciliation_state
@@ -66,6 +78,26 @@ DUE_FILTERS = {
     "overdue": "Next action overdue",
     "week": "Next action due within 7 days",
     "any": "Next action scheduled",
+}
+#: The owner, joined for sorting by name.
+Owner = aliased(User)
+#: The list's sortable columns (``?sort=<key>&dir=asc|desc``), each backed by an index or a
+#: short sort of the filtered rows.
+SORT_COLUMNS = {
+    "reference": (Case.reference,),
+    "debtor": (Debtor.name,),
+    # The ladder's order, then what the next stage still needs (blockers, then warnings).
+    "stage": (
+        when(*((Case.stage == stage, index) for index, stage in enumerate(Stage))),
+        CaseFigures.readiness_blockers,
+        CaseFigures.readiness_warnings,
+    ),
+    "status": (Case.status,),
+    "outstanding": (CaseFigures.outstanding,),
+    "limitation": (CaseFigures.limitation_deadline,),
+    "next": (CaseFigures.next_due,),
+    "owner": (Owner.name,),
+    "updated": (Case.updated_at,),
 }
 
 
@@ -104,22 +136,32 @@ def index():
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    cases = db.session.scalars(
-        query.options(
-            selectinload(Case.debtor), selectinload(Case.lawyer), selectinload(Case.owner)
+    sort = requested_sort(SORT_COLUMNS, "updated", descending=True)
+    rows = db.session.execute(
+        ordered(
+            query.add_columns(CaseFigures)
+            .outerjoin(CaseFigures, CaseFigures.case_id == Case.id)
+            .join(Owner, Owner.id == Case.owner_id)
+            .options(
+                selectinload(Case.debtor), selectinload(Case.lawyer), selectinload(Case.owner)
+            ),
+            sort,
+            SORT_COLUMNS,
+            Case.id,
         )
-        .order_by(Case.updated_at.desc(), Case.id.desc())
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
+    cases = [row[0] for row in rows]
+    claims, readiness = _listed_figures(rows, today)
     staff = current_user.role is not Role.LAWYER
-    built = build_claims(cases)
     return render_template(
         "cases/index.html",
         cases=cases,
-        claims={case.id: summarise(case, built[case.id]) for case in cases},
-        readiness=_readiness_badges(cases, built),
+        claims=claims,
+        readiness=readiness,
         filters=filters,
+        sort=sort,
         stages=list(Stage),
         statuses=list(CaseStatus),
         jurisdictions=list(Jurisdiction),
@@ -131,6 +173,57 @@ def index():
         pages=pages,
         total=total,
     )
+
+
+def _listed_figures(rows, today: dt.date) -> tuple[dict[int, dict], dict[int, dict]]:
+    """The list's balance, limitation, next action and readiness of each listed case, from the
+    stored figures (one query for the limitation counts); a case whose figures are not stored
+    yet (just after an upgrade) or stored on other rules has its claim built here instead."""
+    current = figures_basis()
+    stored = {
+        case.id: figures
+        for case, figures in rows
+        if figures is not None and not figures.stale and figures.basis == current
+    }
+    warning_days = int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
+    counts: dict[int, dict[str, int]] = {}
+    if stored:
+        soon = today + dt.timedelta(days=warning_days)
+        for case_id, expired, warning in db.session.execute(
+            select(
+                CaseDeadline.case_id,
+                func.sum(when((CaseDeadline.due < today, 1), else_=0)),
+                func.sum(when((CaseDeadline.due.between(today, soon), 1), else_=0)),
+            )
+            .where(CaseDeadline.kind == "limitation", CaseDeadline.case_id.in_(list(stored)))
+            .group_by(CaseDeadline.case_id)
+        ):
+            counts[case_id] = {"expired": expired or 0, "warning": warning or 0}
+    claims, readiness = {}, {}
+    for case_id, figures in stored.items():
+        claims[case_id] = {
+            "outstanding": figures.outstanding,
+            "currency": figures.currency,
+            **counts.get(case_id, {"expired": 0, "warning": 0}),
+            "deadline": figures.limitation_deadline,
+            "next": {
+                "text": figures.next_text,
+                "due": figures.next_due.isoformat() if figures.next_due else None,
+                "reason": figures.next_reason,
+            },
+        }
+        readiness[case_id] = {
+            "stage": figures.readiness_stage,
+            "blockers": figures.readiness_blockers,
+            "warnings": figures.readiness_warnings,
+            "title": figures.readiness_title,
+        }
+    missing = [case for case, _figures in rows if case.id not in stored]
+    if missing:
+        built = build_claims(missing)
+        claims |= {case.id: summarise(case, built[case.id]) for case in missing}
+        readiness |= _readiness_badges(missing, built)
+    return claims, readiness
 
 
 def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
