@@ -84,8 +84,15 @@ def write_checkpoint(reason: str, state: dict[str, Any] | None = None) -> dict[s
 
 def checkpoint_after_commit(reason: str) -> None:
     """Checkpoint the head as this transaction leaves it, once it has committed."""
-    db.session.flush()
-    db.session.info[_PENDING] = (reason, head())
+    # The head is read at the commit, after this transaction's queued rows are appended.
+    db.session.info[_PENDING] = (reason, None)
+
+
+def capture_pending_head(session: Session) -> None:
+    """Fill in a pending checkpoint with the head this commit leaves (its rows just appended)."""
+    pending = session.info.get(_PENDING)
+    if pending is not None and pending[1] is None:
+        session.info[_PENDING] = (pending[0], head(session))
 
 
 @event.listens_for(Session, "after_commit")

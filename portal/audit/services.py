@@ -9,10 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import utcnow
 from ..extensions import db
+from .checkpoint import capture_pending_head
 from .models import GENESIS_HASH, AuditEntry
 
 if TYPE_CHECKING:
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 
 #: Any constant: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK_KEY = 0x41554449
+#: ``Session.info`` key of the rows waiting for the commit, each with the savepoint it was
+#: queued in (None: the transaction itself).
+_QUEUE = "audit_queue"
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,12 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one row to the chain in the caller's transaction (committed with the change)."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev_hash = db.session.scalar(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    )
+    """Queue one row for the chain; it is appended when the caller's transaction commits.
+
+    The row is chained (``prev_hash``, ``entry_hash``, ``id``) only at the commit, under the
+    chain's lock, so the lock is held for the append and not for the whole request. Rolled back
+    — the transaction or the savepoint the row was queued in — the row is never written.
+    """
     entry = AuditEntry(
         occurred_at=utcnow(),
         actor_id=actor.user.id if actor.user is not None else None,
@@ -105,12 +109,72 @@ def record(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         changes={"before": jsonable(before or {}), "after": jsonable(after or {})},
-        prev_hash=prev_hash or GENESIS_HASH,
     )
-    entry.entry_hash = entry.compute_hash()
-    db.session.add(entry)
-    db.session.flush()
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any statement still drops the row
+    session.info.setdefault(_QUEUE, []).append((entry, session.get_nested_transaction()))
     return entry
+
+
+def _append(session: Session, entries: list[AuditEntry]) -> None:
+    """Chain ``entries`` to the newest row and insert them; the commit follows at once."""
+    # The transaction's own changes first: their constraint checks and triggers run before the
+    # lock is taken, so a writer waiting on the lock waits only for others' appends.
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Released by the COMMIT right after this. READ COMMITTED: the next statement sees
+        # the tail the previous holder committed. (SQLite: the database's write lock.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    prev_hash = session.scalar(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    prev_hash = prev_hash or GENESIS_HASH
+    for entry in entries:
+        entry.prev_hash = prev_hash
+        entry.entry_hash = prev_hash = entry.compute_hash()
+    session.add_all(entries)
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _append_queued(session: Session) -> None:
+    # before_commit also fires when a savepoint is released: its rows wait for the outermost.
+    if session.in_nested_transaction():
+        return
+    queued = session.info.pop(_QUEUE, None)
+    if queued:
+        _append(session, [entry for entry, _savepoint in queued])
+    capture_pending_head(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    queued = session.info.get(_QUEUE)
+    if not queued:
+        return
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)
+        return
+    # A savepoint rolled back: drop the rows queued in it or in savepoints inside it.
+    session.info[_QUEUE] = [
+        (entry, savepoint) for entry, savepoint in queued if not _within(savepoint, transaction)
+    ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unfinished(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without commit or rollback: nothing it queued is kept.
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)
+
+
+def _within(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is outer:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 def iter_entries(batch: int = 1000) -> Iterable[AuditEntry]:

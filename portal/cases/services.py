@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, cast, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..accounts.models import User
 from ..audit.services import Actor, record
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..jurisdictions.rules.base import Finding
 from ..ledger.models import CreditorEntity, Debtor, Invoice
 from ..security import Role
-from .models import Case, CaseStatus, Outcome, Stage, case_invoice
+from .models import Case, CaseReferenceSequence, CaseStatus, Outcome, Stage, case_invoice
 
 LADDER = list(Stage)
 
@@ -57,13 +58,37 @@ def readiness_checks() -> tuple[ReadinessCheck, ...]:
 
 
 def next_reference() -> str:
-    """The next case reference of this year, e.g. ``AC-2026-0007``."""
-    prefix = f"AC-{utcnow().year}-"
-    last = db.session.scalar(
-        select(func.max(Case.reference)).where(Case.reference.like(f"{prefix}%"))
+    """The next case reference of this year, e.g. ``AC-2026-0007`` (``AC-2026-10001`` later).
+
+    Drawn from the year's counter row, which the UPDATE locks until the case's transaction
+    ends: parallel openings queue there, and a rolled-back opening leaves no gap.
+    """
+    year = utcnow().year
+    draw = (
+        update(CaseReferenceSequence)
+        .where(CaseReferenceSequence.year == year)
+        .values(last=CaseReferenceSequence.last + 1)
+        .returning(CaseReferenceSequence.last)
     )
-    number = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    number = db.session.scalar(draw)
+    if number is None:
+        # The year's first case: start after any case of the year already there (numerically,
+        # not as text: "AC-2026-9999" > "AC-2026-10000"). A parallel first case may insert the
+        # row too; ON CONFLICT DO NOTHING waits for it and keeps its row.
+        prefix = f"AC-{year}-"
+        highest = db.session.scalar(
+            select(func.max(cast(func.substr(Case.reference, len(prefix) + 1), Integer))).where(
+                Case.reference.like(f"{prefix}%")
+            )
+        )
+        dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
+        db.session.execute(
+            dialect.insert(CaseReferenceSequence)
+            .values(year=year, last=highest or 0)
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        number = db.session.scalar(draw)
+    return f"AC-{year}-{number:04d}"
 
 
 def open_case(

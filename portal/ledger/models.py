@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Money, Rate, TimestampMixin, str_enum
@@ -82,10 +82,7 @@ class Invoice(TimestampMixin, db.Model):
     """An invoice issued by a creditor entity to a debtor."""
 
     __tablename__ = "invoice"
-    __table_args__ = (
-        Index("ix_invoice_debtor_currency_due", "debtor_id", "currency", "due_date"),
-        Index("ix_invoice_creditor_number", "creditor_id", "number"),
-    )
+    __table_args__ = (Index("ix_invoice_debtor_currency_due", "debtor_id", "currency", "due_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -104,6 +101,11 @@ class Invoice(TimestampMixin, db.Model):
 
     debtor: Mapped[Debtor] = relationship()
     creditor: Mapped[CreditorEntity] = relationship()
+
+
+#: A creditor's invoice numbers are unique whatever their case: ``upsert_invoice`` looks the number
+#: up as ``lower(number)``, which only an index on that expression serves.
+Index("ix_invoice_creditor_lower_number", Invoice.creditor_id, func.lower(Invoice.number))
 
 
 class Payment(TimestampMixin, db.Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import Select, func, select, type_coerce
 
 from ..audit.services import Actor, diff, record
 from ..db import Money
@@ -162,6 +162,18 @@ def upsert_debtor(actor: Actor, external_id: str, data: Mapping[str, Any]) -> tu
     return debtor, created
 
 
+def number_clash(creditor_id: int, number: str, external_id: str) -> Select[tuple[str]]:
+    """Another invoice of the creditor with this number, whatever its case (its external id).
+
+    ``lower(number)`` is what ``ix_invoice_creditor_lower_number`` indexes: keep them alike.
+    """
+    return select(Invoice.external_id).where(
+        Invoice.creditor_id == creditor_id,
+        func.lower(Invoice.number) == number.strip().lower(),
+        Invoice.external_id != external_id.strip(),
+    )
+
+
 def upsert_invoice(
     actor: Actor, external_id: str, data: Mapping[str, Any], *, allocate: bool = True
 ) -> tuple[Invoice, bool]:
@@ -172,13 +184,7 @@ def upsert_invoice(
     debtor = debtor_by_external_id(data["debtor"])
     creditor = resolve_creditor(data.get("creditor"))
     existing = db.session.scalar(select(Invoice).where(Invoice.external_id == external_id.strip()))
-    clash = db.session.scalar(
-        select(Invoice.external_id).where(
-            Invoice.creditor_id == creditor.id,
-            func.lower(Invoice.number) == data["number"].strip().lower(),
-            Invoice.external_id != external_id.strip(),
-        )
-    )
+    clash = db.session.scalar(number_clash(creditor.id, data["number"], external_id))
     if clash is not None:
         raise ValidationFailed(
             f"Invoice number {data['number']} is already used by {clash}.",
