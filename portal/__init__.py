@@ -84,9 +84,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import transactions
     from .cases import figures
+    from .ledger import aging
+    from .ledger import jobs as _ledger_jobs  # noqa: F401 - registers the aging refresh
 
     transactions.init_app(app)
     figures.install()
+    aging.install()
 
     from .cli import register_cli
 

@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy import case, delete, event, func, insert, select, type_coerce
+from sqlalchemy.orm import Session
 
 from ..db import Money
 from ..extensions import db
 from .allocation import invoice_balances
-from .models import CreditorEntity, Debtor, Invoice
+from .models import (
+    CreditNote,
+    CreditorEntity,
+    Debtor,
+    DebtorAging,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
 
 #: (key, label, oldest days overdue included); ``current`` = not yet due.
 BUCKETS: Sequence[tuple[str, str, int | None]] = (
@@ -103,3 +112,218 @@ def totals(rows: Sequence[AgingRow]) -> dict[str, dict[str, Decimal]]:
         for key, amount in row.buckets.items():
             per[key] += amount
     return result
+
+
+# --- stored aging and the paged report -------------------------------------------------------
+
+#: The bucket keys, in order (also the stored columns of ``DebtorAging``).
+KEYS = tuple(key for key, _label, _days in BUCKETS)
+#: Session key of the debtors a transaction's flushes touched.
+_TOUCHED = "debtor_aging.touched"
+
+
+def store(as_of: dt.date, debtor_ids: Sequence[int] | None = None) -> int:
+    """Replace the stored aging of these debtors (all when ``None``) by their aging as of
+    ``as_of``; the number of rows stored."""
+    codes = dict(db.session.execute(select(CreditorEntity.code, CreditorEntity.id)).all())
+    rows = aging(as_of, by_creditor=True, debtor_ids=debtor_ids)
+    stale = delete(DebtorAging)
+    if debtor_ids is not None:
+        stale = stale.where(DebtorAging.debtor_id.in_(debtor_ids))
+    db.session.execute(stale)
+    if rows:
+        db.session.execute(
+            insert(DebtorAging),
+            [
+                {
+                    "debtor_id": row.debtor_id,
+                    "creditor_id": codes[row.creditor],
+                    "currency": row.currency,
+                    "computed_on": as_of,
+                    **row.buckets,
+                }
+                for row in rows
+            ],
+        )
+    return len(rows)
+
+
+def stored_as_of() -> dt.date | None:
+    """The day every stored row is as of, or ``None`` when they differ or none is stored."""
+    low, high = db.session.execute(
+        select(func.min(DebtorAging.computed_on), func.max(DebtorAging.computed_on))
+    ).one()
+    return low if low == high else None
+
+
+def _live_source(as_of: dt.date):
+    """Per debtor, creditor and currency, the buckets computed from the ledger as of a day."""
+    _credited, _paid, outstanding, joins = invoice_balances(as_of)
+    bucket = bucket_expression(as_of)
+    group = [
+        Invoice.debtor_id.label("debtor_id"),
+        Invoice.creditor_id.label("creditor_id"),
+        Invoice.currency.label("currency"),
+    ]
+    sums = [
+        type_coerce(func.sum(case((bucket == key, outstanding), else_=0)), Money).label(key)
+        for key in KEYS
+    ]
+    return (
+        joins(select(*group, *sums).select_from(Invoice))
+        .where(Invoice.issue_date <= as_of)
+        .group_by(Invoice.debtor_id, Invoice.creditor_id, Invoice.currency)
+        .having(func.sum(outstanding) != 0)
+        .subquery()
+    )
+
+
+@dataclass(frozen=True)
+class AgingFilter:
+    creditor_id: int | None = None
+    jurisdiction: str | None = None
+    #: Only rows with an amount in this bucket.
+    bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class AgingPage:
+    rows: list[AgingRow]
+    #: Bucket totals per currency over every row of the filter (not only this page).
+    totals: dict[str, dict[str, Decimal]]
+    count: int
+    page: int
+    pages: int
+    #: Read from the stored aging (else computed from the ledger for this request).
+    stored: bool
+
+
+def report_query(as_of: dt.date, by_creditor: bool, filters: AgingFilter):
+    """The report's rows (debtor [, creditor], currency, buckets) as one query, with whether it
+    reads the stored aging: stored when it is as of ``as_of``, else computed live."""
+    stored = stored_as_of() == as_of
+    source = select(DebtorAging).subquery() if stored else _live_source(as_of)
+    group = [Debtor.id, Debtor.external_id, Debtor.name, source.c.currency]
+    if by_creditor:
+        group.append(CreditorEntity.code)
+    sums = [type_coerce(func.sum(source.c[key]), Money).label(key) for key in KEYS]
+    query = select(*group, *sums).select_from(source).join(Debtor, Debtor.id == source.c.debtor_id)
+    if by_creditor:
+        query = query.join(CreditorEntity, CreditorEntity.id == source.c.creditor_id)
+    if filters.creditor_id is not None:
+        query = query.where(source.c.creditor_id == filters.creditor_id)
+    if filters.jurisdiction:
+        query = query.where(Debtor.jurisdiction == filters.jurisdiction)
+    query = query.group_by(*group)
+    if filters.bucket in KEYS:
+        query = query.having(func.sum(source.c[filters.bucket]) != 0)
+    order = [Debtor.name, Debtor.id, source.c.currency]
+    if by_creditor:
+        order.append(CreditorEntity.code)
+    return query.order_by(*order), stored
+
+
+def as_row(mapping, by_creditor: bool) -> AgingRow:
+    return AgingRow(
+        debtor_id=mapping["id"],
+        debtor=mapping["external_id"],
+        debtor_name=mapping["name"],
+        creditor=mapping["code"] if by_creditor else "",
+        currency=mapping["currency"],
+        buckets={key: mapping[key] or Decimal(0) for key in KEYS},
+    )
+
+
+def report(
+    as_of: dt.date,
+    *,
+    by_creditor: bool = False,
+    filters: AgingFilter = AgingFilter(),  # noqa: B008 - frozen, never mutated
+    page: int = 1,
+    per_page: int = 50,
+) -> AgingPage:
+    """One page of the aging report, its row count and its totals per currency (three queries
+    besides the freshness check, whatever the size of the ledger when the aging is stored)."""
+    query, stored = report_query(as_of, by_creditor, filters)
+    grouped = query.order_by(None).subquery()
+    count = db.session.scalar(select(func.count()).select_from(grouped)) or 0
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in db.session.execute(
+        select(
+            grouped.c.currency,
+            *(type_coerce(func.sum(grouped.c[key]), Money).label(key) for key in KEYS),
+        )
+        .group_by(grouped.c.currency)
+        .order_by(grouped.c.currency)
+    ):
+        mapping = row._mapping
+        totals[mapping["currency"]] = {key: mapping[key] or Decimal(0) for key in KEYS}
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 1), pages)
+    rows = [
+        as_row(row._mapping, by_creditor)
+        for row in db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    ]
+    return AgingPage(rows, totals, count, page, pages, stored)
+
+
+def refresh_if_due(today: dt.date) -> bool:
+    """Store everyone's aging as of ``today`` unless it already is; whether it ran."""
+    if stored_as_of() == today:
+        return False
+    store(today)
+    return True
+
+
+# --- keeping the stored aging current ----------------------------------------------------------
+
+
+def _collect(session: Session, _flush_context) -> None:
+    """After a flush: note the debtors whose ledger it touched (invoices, payments, credits)."""
+    touched = session.info.setdefault(_TOUCHED, {"debtor": set(), "invoice": set()})
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Invoice | Payment | CreditNote):
+            touched["debtor"].add(instance.debtor_id)
+        elif isinstance(instance, PaymentAllocation):
+            touched["invoice"].add(instance.invoice_id)
+
+
+def _before_commit(session: Session) -> None:
+    """Recompute the touched debtors' stored aging inside the transaction, as of the day the
+    stored rows are of (so the stored aging stays one day's; the daily refresh moves it on)."""
+    if _TOUCHED not in session.info:
+        return
+    session.flush()
+    touched = session.info.pop(_TOUCHED, None) or {}
+    debtors = {item for item in touched.get("debtor", ()) if item is not None}
+    invoices = [item for item in touched.get("invoice", ()) if item is not None]
+    if invoices:
+        debtors.update(
+            db.session.scalars(select(Invoice.debtor_id).where(Invoice.id.in_(invoices)))
+        )
+    if not debtors:
+        return
+    on = db.session.scalar(select(func.max(DebtorAging.computed_on)))
+    if on is None:
+        # Nothing stored yet: the first daily refresh stores everyone.
+        return
+    ids = sorted(debtors)
+    for start in range(0, len(ids), 500):
+        store(on, ids[start : start + 500])
+    session.flush()
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def install() -> None:
+    """Keep the stored aging current in every session of the app (idempotent)."""
+    session_class = db.session.session_factory.class_
+    for name, listener in (
+        ("after_flush", _collect),
+        ("before_commit", _before_commit),
+        ("after_rollback", _forget),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)

@@ -190,3 +190,28 @@ class RateConfirmation(TimestampMixin, db.Model):
     #: What was checked (publication, URL) and by whom.
     source: Mapped[str] = mapped_column(Text)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class DebtorAging(db.Model):
+    """A debtor's outstanding per creditor entity and currency in each aging bucket, stored as of
+    a day (``ledger/aging.py``): recomputed for a debtor whenever its ledger changes and for
+    everyone each day, so the aging report pages through stored rows."""
+
+    __tablename__ = "debtor_aging"
+    __table_args__ = (
+        UniqueConstraint("debtor_id", "creditor_id", "currency", name="uq_debtor_aging_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id", ondelete="CASCADE"), index=True)
+    creditor_id: Mapped[int] = mapped_column(ForeignKey("creditor_entity.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: The day the buckets are as of.
+    computed_on: Mapped[dt.date] = mapped_column(index=True)
+    current: Mapped[Decimal] = mapped_column(Money)
+    d1_30: Mapped[Decimal] = mapped_column(Money)
+    d31_60: Mapped[Decimal] = mapped_column(Money)
+    d61_90: Mapped[Decimal] = mapped_column(Money)
+    d91_180: Mapped[Decimal] = mapped_column(Money)
+    d181_365: Mapped[Decimal] = mapped_column(Money)
+    over_365: Mapped[Decimal] = mapped_column(Money)

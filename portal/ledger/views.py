@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy import case as sql_case
@@ -367,21 +377,52 @@ def chart_segments(per_bucket: dict[str, Decimal]) -> list[Segment]:
     return segments
 
 
+def _aging_filters() -> aging_service.AgingFilter:
+    """The report's filters from the query string (unknown values are ignored)."""
+    creditor = request.args.get("creditor", "").strip()[:16]
+    jurisdiction = request.args.get("jurisdiction", "")
+    bucket = request.args.get("bucket", "")
+    creditor_id = (
+        db.session.scalar(select(CreditorEntity.id).where(CreditorEntity.code == creditor))
+        if creditor
+        else None
+    )
+    return aging_service.AgingFilter(
+        creditor_id=creditor_id,
+        jurisdiction=jurisdiction if jurisdiction in set(Jurisdiction) else None,
+        bucket=bucket if bucket in aging_service.KEYS else None,
+    )
+
+
 @bp.get("/aging")
 @permission_required(Permission.VIEW_LEDGER)
 def aging():
-    """Outstanding per debtor and currency in the overdue buckets, with totals and charts."""
+    """Outstanding per debtor and currency in the overdue buckets, a page at a time, with the
+    totals of every row and charts."""
     as_of, by_creditor = _as_of(), _by_creditor()
-    rows = aging_service.aging(as_of, by_creditor=by_creditor)
-    totals = aging_service.totals(rows)
+    report = aging_service.report(
+        as_of,
+        by_creditor=by_creditor,
+        filters=_aging_filters(),
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    args = {
+        key: request.args[key]
+        for key in ("as_of", "by_creditor", "creditor", "jurisdiction", "bucket")
+        if request.args.get(key)
+    }
     return render_template(
         "ledger/aging.html",
-        rows=rows,
-        totals=sorted(totals.items()),
-        charts={currency: chart_segments(per) for currency, per in totals.items()},
+        report=report,
+        rows=report.rows,
+        totals=sorted(report.totals.items()),
+        charts={currency: chart_segments(per) for currency, per in report.totals.items()},
         buckets=aging_service.BUCKETS,
         as_of=as_of,
         by_creditor=by_creditor,
+        args=args,
+        creditors=db.session.scalars(select(CreditorEntity).order_by(CreditorEntity.code)).all(),
+        jurisdictions=list(Jurisdiction),
     )
 
 
@@ -393,30 +434,41 @@ def _csv_text(value: str) -> str:
 @bp.get("/aging.csv")
 @permission_required(Permission.VIEW_LEDGER)
 def aging_csv():
-    """The aging table as CSV (amounts as plain decimal strings in the currency's minor unit)."""
+    """The aging table as CSV (amounts as plain decimal strings in the currency's minor unit),
+    every row of the filter, streamed as it is read."""
     as_of, by_creditor = _as_of(), _by_creditor()
-    rows = aging_service.aging(as_of, by_creditor=by_creditor)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    query, _stored = aging_service.report_query(as_of, by_creditor, _aging_filters())
     creditor = ["creditor"] if by_creditor else []
     header = ["as_of", "debtor", "debtor_name", *creditor, "currency", *BUCKET_KEYS, "total"]
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(
-            [
-                as_of.isoformat(),
-                _csv_text(row.debtor),
-                _csv_text(row.debtor_name),
-                *([_csv_text(row.creditor)] if by_creditor else []),
-                row.currency,
-                *(str(quantize(row.buckets[key], row.currency)) for key in BUCKET_KEYS),
-                str(quantize(row.total, row.currency)),
-            ]
-        )
+
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        # A byte-order mark, so spreadsheet programs read the names as UTF-8.
+        out.write("\ufeff")
+        writer.writerow(header)
+        for result in db.session.execute(query.execution_options(yield_per=1000)):
+            row = aging_service.as_row(result._mapping, by_creditor)
+            writer.writerow(
+                [
+                    as_of.isoformat(),
+                    _csv_text(row.debtor),
+                    _csv_text(row.debtor_name),
+                    *([_csv_text(row.creditor)] if by_creditor else []),
+                    row.currency,
+                    *(str(quantize(row.buckets[key], row.currency)) for key in BUCKET_KEYS),
+                    str(quantize(row.total, row.currency)),
+                ]
+            )
+            if out.tell() > 64 * 1024:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
     suffix = "-by-creditor" if by_creditor else ""
     return Response(
-        # A byte-order mark, so spreadsheet programs read the names as UTF-8.
-        "\ufeff" + out.getvalue(),
+        stream_with_context(lines()),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="aging-{as_of.isoformat()}{suffix}.csv"'
