@@ -2,6 +2,7 @@
 
 Tasks are declared at import time on one ``Huey`` object whose storage is chosen when the app is
 created, so the same task functions run in tests (immediate mode), the worker and the web process.
+Heavy tasks (every ``Job`` kind) run in a child process of the worker (``jobs.isolation``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,32 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from huey import Huey
+from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-huey = Huey("portal", storage_class=MemoryStorage, results=True, utc=True)
+from . import isolation
+
+#: The longest a worker waits between two looks at an empty SQLite queue (``JOBS_POLL_SECONDS``).
+#: Huey backs off up to 10 s by default, so a job queued after a quiet spell waited that long; a
+#: look is one indexed SELECT on a small local file. Redis needs none: the worker blocks on it.
+POLL_SECONDS = 0.25
+
+
+class PortalHuey(Huey):
+    """``Huey`` whose consumer looks at an idle queue at least every ``JOBS_POLL_SECONDS`` and
+    has the fork server of heavy jobs ready before its threads start."""
+
+    def create_consumer(self, **options: Any) -> Consumer:
+        app = _state.get("app")
+        poll = float(app.config.get("JOBS_POLL_SECONDS", POLL_SECONDS)) if app else POLL_SECONDS
+        options["max_delay"] = min(float(options.get("max_delay", poll)), poll)
+        options["initial_delay"] = min(float(options.get("initial_delay", 0.1)), poll)
+        if isolation.HEAVY and not self.immediate:
+            isolation.start_server()
+        return super().create_consumer(**options)
+
+
+huey = PortalHuey("portal", storage_class=MemoryStorage, results=True, utc=True)
 
 #: The app whose context tasks run in; set by ``init_app``.
 _state: dict[str, Flask] = {}
@@ -46,28 +70,38 @@ def init_app(app: Flask) -> None:
     from . import sweep  # noqa: F401 - registers the sweeper and the interruption handler
 
 
-def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """``huey.task`` whose function runs inside the application context."""
+def task(
+    *, heavy: bool = False, crashed: isolation.Crashed | None = None, **options: Any
+) -> Callable[[Callable[..., Any]], Any]:
+    """``huey.task`` whose function runs inside the application context; a ``heavy`` one runs
+    in a child process when a worker runs it (inline in immediate mode), ``crashed`` being
+    called in the worker if that process dies."""
 
     def decorator(function: Callable[..., Any]) -> Any:
+        name = f"{function.__module__}.{function.__name__}"
+        if heavy:
+            isolation.HEAVY[name] = (function, crashed)
+
         @functools.wraps(function)
         def in_app_context(*args: Any, **kwargs: Any) -> Any:
-            with _state["app"].app_context():
+            app = _state["app"]
+            with app.app_context():
+                if heavy and not huey.immediate and not isolation.in_child():
+                    return isolation.run(app, name, args, kwargs)
                 return function(*args, **kwargs)
 
-        return huey.task(name=f"{function.__module__}.{function.__name__}", **options)(
-            in_app_context
-        )
+        return huey.task(name=name, **options)(in_app_context)
 
     return decorator
 
 
 def job_task(kind: str) -> Callable[[Callable[..., Any]], Any]:
     """``task`` for the runner of one kind of ``Job`` (called with the job's id), registered
-    so that the sweeper can deliver the job again."""
+    so that the sweeper can deliver the job again. It runs in a child process of the worker,
+    so the memory it takes is given back when it ends."""
 
     def decorator(function: Callable[..., Any]) -> Any:
-        runner = task()(function)
+        runner = task(heavy=True, crashed=isolation.job_crashed)(function)
         RUNNERS[kind] = runner
         return runner
 

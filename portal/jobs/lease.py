@@ -24,9 +24,10 @@ from huey.constants import EmptyData
 log = logging.getLogger(__name__)
 
 
-def worker_name() -> str:
-    """This process, as people read it in job lists: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_name(pid: int | None = None) -> str:
+    """This process (or process ``pid`` on this host), as people read it in job lists:
+    ``host:pid``."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
 def _key(job_id: int, kind: str = "job") -> str:

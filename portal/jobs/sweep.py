@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..db import utcnow, write_intent
 from ..extensions import db
-from . import RUNNERS, _state, huey, periodic
+from . import RUNNERS, _state, huey, isolation, periodic
 from . import services as jobs
 from .lease import worker_name
 from .models import Job, JobStatus
@@ -165,6 +165,7 @@ def _hand_back(signal: str, task: object) -> None:
     if type(task).__name__ not in task_names(RUNNERS.values()) or not args:
         return
     jobs.stopping.set()  # a job that commits in steps stops at its next one and hands itself back
+    isolation.stop_children()  # so does one running in a child process
     write_intent.set(True)
     # The interrupted attempt may still hold the database (SQLite: its batch's write lock);
     # once it commits or the process ends, the job is handed back. If this does not get
