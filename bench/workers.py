@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import importlib.util
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -228,6 +229,7 @@ def measure(
             worker.kill()
             worker.wait()
         queue.huey.storage.flush_all()
+        shutil.rmtree(work, ignore_errors=True)
     return targets
 
 
