@@ -28,6 +28,8 @@ def upgrade():
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('computed_on', sa.Date(), nullable=False),
     *(sa.Column(key, sa.BigInteger(), nullable=False) for key in BUCKETS),
+    sa.Column('open_invoices', sa.Integer(), nullable=False),
+    sa.Column('oldest_overdue', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['creditor_id'], ['creditor_entity.id'], name=op.f('fk_debtor_aging_creditor_id_creditor_entity')),
     sa.ForeignKeyConstraint(['debtor_id'], ['debtor.id'], name=op.f('fk_debtor_aging_debtor_id_debtor'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_debtor_aging')),

@@ -43,6 +43,9 @@ class AgingRow:
     creditor: str
     currency: str
     buckets: dict[str, Decimal]
+    #: Invoices with something outstanding, and the earliest due date among the overdue ones.
+    open_invoices: int = 0
+    oldest_overdue: dt.date | None = None
 
     @property
     def total(self) -> Decimal:
@@ -77,8 +80,15 @@ def aging(
     group = [Debtor.id, Debtor.external_id, Debtor.name, Invoice.currency]
     if by_creditor:
         group.append(CreditorEntity.code)
+    is_open = outstanding > 0
+    extra = [
+        func.sum(case((is_open, 1), else_=0)).label("open_invoices"),
+        func.min(case((is_open & (Invoice.due_date < as_of), Invoice.due_date))).label(
+            "oldest_overdue"
+        ),
+    ]
     query = joins(
-        select(*group, *sums)
+        select(*group, *sums, *extra)
         .select_from(Invoice)
         .join(Debtor, Debtor.id == Invoice.debtor_id)
         .join(CreditorEntity, CreditorEntity.id == Invoice.creditor_id)
@@ -99,9 +109,16 @@ def aging(
                 creditor=mapping["code"] if by_creditor else "",
                 currency=mapping["currency"],
                 buckets={key: mapping[key] or Decimal(0) for key, _l, _d in BUCKETS},
+                open_invoices=int(mapping["open_invoices"] or 0),
+                oldest_overdue=_date(mapping["oldest_overdue"]),
             )
         )
     return rows
+
+
+def _date(value) -> dt.date | None:
+    """A date from ``MIN(CASE … date)``: SQLite answers with the ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def totals(rows: Sequence[AgingRow]) -> dict[str, dict[str, Decimal]]:
@@ -140,6 +157,8 @@ def store(as_of: dt.date, debtor_ids: Sequence[int] | None = None) -> int:
                     "creditor_id": codes[row.creditor],
                     "currency": row.currency,
                     "computed_on": as_of,
+                    "open_invoices": row.open_invoices,
+                    "oldest_overdue": row.oldest_overdue,
                     **row.buckets,
                 }
                 for row in rows
@@ -169,8 +188,15 @@ def _live_source(as_of: dt.date):
         type_coerce(func.sum(case((bucket == key, outstanding), else_=0)), Money).label(key)
         for key in KEYS
     ]
+    is_open = outstanding > 0
+    extra = [
+        func.sum(case((is_open, 1), else_=0)).label("open_invoices"),
+        func.min(case((is_open & (Invoice.due_date < as_of), Invoice.due_date))).label(
+            "oldest_overdue"
+        ),
+    ]
     return (
-        joins(select(*group, *sums).select_from(Invoice))
+        joins(select(*group, *sums, *extra).select_from(Invoice))
         .where(Invoice.issue_date <= as_of)
         .group_by(Invoice.debtor_id, Invoice.creditor_id, Invoice.currency)
         .having(func.sum(outstanding) != 0)
@@ -265,6 +291,36 @@ def report(
         for row in db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     ]
     return AgingPage(rows, totals, count, page, pages, stored)
+
+
+def debtor_totals(as_of: dt.date):
+    """Per debtor: outstanding in every currency added up (for ordering only), open invoices and
+    the oldest overdue due date — from the stored aging when it is as of ``as_of``."""
+    if stored_as_of() == as_of:
+        total = sum((DebtorAging.__table__.c[key] for key in KEYS[1:]), DebtorAging.current)
+        return (
+            select(
+                DebtorAging.debtor_id.label("debtor_id"),
+                func.sum(total).label("outstanding"),
+                func.sum(DebtorAging.open_invoices).label("open_invoices"),
+                func.min(DebtorAging.oldest_overdue).label("oldest_overdue"),
+            )
+            .group_by(DebtorAging.debtor_id)
+            .subquery()
+        )
+    source = _live_source(as_of)
+    return (
+        select(
+            source.c.debtor_id,
+            func.sum(sum((source.c[key] for key in KEYS[1:]), source.c.current)).label(
+                "outstanding"
+            ),
+            func.sum(source.c.open_invoices).label("open_invoices"),
+            func.min(source.c.oldest_overdue).label("oldest_overdue"),
+        )
+        .group_by(source.c.debtor_id)
+        .subquery()
+    )
 
 
 def refresh_if_due(today: dt.date) -> bool:

@@ -215,3 +215,6 @@ class DebtorAging(db.Model):
     d91_180: Mapped[Decimal] = mapped_column(Money)
     d181_365: Mapped[Decimal] = mapped_column(Money)
     over_365: Mapped[Decimal] = mapped_column(Money)
+    #: Invoices with something outstanding; the earliest due date among the overdue ones.
+    open_invoices: Mapped[int] = mapped_column(default=0)
+    oldest_overdue: Mapped[dt.date | None]

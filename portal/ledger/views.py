@@ -38,6 +38,7 @@ from ..db import Money
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
+from ..listing import ordered, requested_sort
 from ..money import format_money, quantize
 from ..security import Permission, Role, has_permission, permission_required
 from . import aging as aging_service
@@ -47,6 +48,7 @@ from .models import (
     CreditNote,
     CreditorEntity,
     Debtor,
+    DebtorAging,
     Invoice,
     Jurisdiction,
     Payment,
@@ -117,6 +119,19 @@ def _visible_case_ids() -> Select:
     return policy.visible_cases(current_user).with_only_columns(Case.id)
 
 
+#: The debtor list's sortable columns; the figures' columns are filled in per request.
+DEBTOR_SORTS = {
+    "name": (Debtor.name,),
+    "external_id": (Debtor.external_id,),
+    "kind": (Debtor.kind,),
+    "jurisdiction": (Debtor.jurisdiction,),
+    "outstanding": (),
+    "open_invoices": (),
+    "oldest_overdue": (),
+    "open_cases": (),
+}
+
+
 @bp.get("/debtors")
 @permission_required(Permission.VIEW_LEDGER)
 def debtors():
@@ -135,13 +150,36 @@ def debtors():
     if filters["jurisdiction"] in set(Jurisdiction):
         query = query.where(Debtor.jurisdiction == Jurisdiction(filters["jurisdiction"]))
     if filters["owing"]:
-        _credited, _paid, outstanding, joins = invoice_balances()
-        query = query.where(Debtor.id.in_(joins(select(Invoice.debtor_id)).where(outstanding != 0)))
+        if aging_service.stored_as_of() == business_today():
+            # The stored aging holds a row only where something is outstanding.
+            query = query.where(Debtor.id.in_(select(DebtorAging.debtor_id)))
+        else:
+            _credited, _paid, outstanding, joins = invoice_balances()
+            query = query.where(
+                Debtor.id.in_(joins(select(Invoice.debtor_id)).where(outstanding != 0))
+            )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    sort = requested_sort(DEBTOR_SORTS, "name")
+    columns = dict(DEBTOR_SORTS)
+    if sort.key in ("outstanding", "open_invoices", "oldest_overdue"):
+        # Figures per debtor from the stored aging (computed live until the day's is stored).
+        totals = aging_service.debtor_totals(business_today())
+        query = query.outerjoin(totals, totals.c.debtor_id == Debtor.id)
+        columns[sort.key] = (totals.c[sort.key],)
+    elif sort.key == "open_cases":
+        columns["open_cases"] = (
+            select(func.count())
+            .where(
+                Case.debtor_id == Debtor.id,
+                Case.id.in_(_visible_case_ids()),
+                Case.status != CaseStatus.CLOSED,
+            )
+            .scalar_subquery(),
+        )
     rows = db.session.scalars(
-        query.order_by(Debtor.name, Debtor.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        ordered(query, sort, columns, Debtor.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     ids = [debtor.id for debtor in rows]
     open_cases = (
@@ -165,6 +203,7 @@ def debtors():
         balances=balances_by_debtor(ids, business_today()),
         open_cases=open_cases,
         filters=filters,
+        sort=sort,
         jurisdictions=list(Jurisdiction),
         page=page,
         pages=pages,
