@@ -37,6 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale  # noqa: E402 - bench/scale.py beside this file
@@ -111,6 +113,8 @@ class Phase:
     error_samples: list[str] = field(default_factory=list)
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    database_cpu: float = 0.0
+    machine_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -139,6 +143,27 @@ def _cpu_seconds(pids: Sequence[int]) -> float:
     return total / ticks
 
 
+def _database_pids(database: str) -> list[int]:
+    """PostgreSQL backends serving ``database`` (their process title names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                found.append(int(entry.name))
+    return found
+
+
+def _machine_seconds() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``), every process's."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    busy = values[0] + values[1] + values[2] + values[5] + values[6]  # user nice system irq softirq
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     """The pids whose parent is ``pid`` (gunicorn's workers)."""
     found = []
@@ -159,6 +184,7 @@ def run_phase(
     next_request: Callable[[int, int], tuple[str, dict]],
     seconds: float,
     server_pids: Sequence[int],
+    database: str,
     ok_statuses: frozenset[int] = frozenset({200}),
 ) -> Phase:
     """Every client requests in a loop for ``seconds``; latencies of the answers completed."""
@@ -200,14 +226,25 @@ def run_phase(
     ]
     for thread in threads:
         thread.start()
+    backends = set(_database_pids(database))
     cpu_before = _rusage()
     server_before = _cpu_seconds(server_pids)
-    deadline[0] = time.perf_counter() + seconds
+    database_before = _cpu_seconds(sorted(backends))
+    machine_before = _machine_seconds()
+    began = time.perf_counter()
+    deadline[0] = began + seconds
     start.wait()
     for thread in threads:
         thread.join()
-    phase.client_cpu = (_rusage() - cpu_before) / seconds
-    phase.server_cpu = (_cpu_seconds(server_pids) - server_before) / seconds
+    # The last answers arrive after the deadline: CPU is shared over the whole window.
+    window = time.perf_counter() - began
+    phase.client_cpu = (_rusage() - cpu_before) / window
+    phase.server_cpu = (_cpu_seconds(server_pids) - server_before) / window
+    phase.machine_cpu = (_machine_seconds() - machine_before) / window
+    # Backends opened during the phase count from zero (gunicorn's pools keep theirs open).
+    new = sorted(set(_database_pids(database)) - backends)
+    after = _cpu_seconds(sorted(backends)) + _cpu_seconds(new)
+    phase.database_cpu = (after - database_before) / window
     return phase
 
 
@@ -283,14 +320,15 @@ def report(trivial: Phase, mix: Phase, clients: int, workers: int) -> list[str]:
     """The table and the targets."""
     lines = [
         f"{'phase':<40} {'req/s':>8} {'p50 ms':>9} {'p95 ms':>9} {'errors':>7}  "
-        f"{'client CPU':>10} {'server CPU':>10}  statuses",
+        f"{'client':>7} {'gunicorn':>8} {'postgres':>8} {'machine':>7}  statuses",
     ]
     for phase in (trivial, mix):
         statuses = ", ".join(f"{key}: {value}" for key, value in sorted(phase.statuses.items()))
         lines.append(
             f"{phase.name:<40} {phase.rate:>8.1f} {phase.percentile(0.5) * 1000:>9.1f} "
             f"{phase.percentile(0.95) * 1000:>9.1f} {phase.errors:>7}  "
-            f"{phase.client_cpu:>9.2f}c {phase.server_cpu:>9.2f}c  {statuses}"
+            f"{phase.client_cpu:>6.2f}c {phase.server_cpu:>7.2f}c {phase.database_cpu:>7.2f}c "
+            f"{phase.machine_cpu:>6.2f}c  {statuses}"
         )
         lines.extend(f"    error: {sample}" for sample in phase.error_samples)
     ratio = mix.percentile(0.95) / trivial.percentile(0.95)
@@ -301,9 +339,10 @@ def report(trivial: Phase, mix: Phase, clients: int, workers: int) -> list[str]:
         f"{'page mix p95 ≤ 10 × trivial p95 (same run, same client)':<52} {ratio:>11.1f}×  "
         f"{'OK' if ratio <= TARGET_RATIO else 'MISSED'}",
         "",
-        f"client CPU / server CPU: cores busy on average (c) in the load generator (this process, "
-        f"{clients} threads) and in gunicorn's {workers} workers; the machine has "
-        f"{os.cpu_count()} cores, PostgreSQL takes the rest.",
+        f"client, gunicorn, postgres, machine: cores busy on average (c) in the load generator "
+        f"(this process, {clients} threads), in gunicorn's {workers} workers, in PostgreSQL's "
+        f"backends for this database, and on the whole machine ({os.cpu_count()} cores; what "
+        f"the three do not account for is other work on the machine).",
     ]
     return lines
 
@@ -379,18 +418,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return f"/api/v1/cases/{case}", bearer
 
         # A short warm-up: every worker imports lazily and fills its caches on first use.
-        run_phase("warm-up", clients[:8], mix, 5, server_pids)
+        database = make_url(args.database_url).database
+        run_phase("warm-up", clients[:8], mix, 5, server_pids, database)
         first = run_phase(
             "(a) trivial /api/v1/health",
             clients,
             trivial,
             args.seconds,
             server_pids,
+            database,
             ok_statuses=frozenset({200, 503}),
         )
         print(f"  {first.name}: {first.rate:.1f} req/s", flush=True)
         second = run_phase(
-            "(b) page mix: list, case, aging, API case", clients, mix, args.seconds, server_pids
+            "(b) page mix: list, case, aging, API case",
+            clients,
+            mix,
+            args.seconds,
+            server_pids,
+            database,
         )
         print(f"  {second.name}: {second.rate:.1f} req/s", flush=True)
     finally:

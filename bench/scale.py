@@ -953,10 +953,12 @@ def measure(app, page_list: Sequence[Page], repeat: int, label: str) -> list[Mea
             where = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames)
             result.error = f"{type(error).__name__}: {error} [{where}]"
             traceback.print_exception(error)
-        shown = result.error or (
-            f"{result.median_ms:.0f} ms (trivial beside it {result.trivial_ms:.1f} ms), "
-            f"{result.statements} statements"
+        timing = (
+            f"{result.median_ms:.0f} ms (trivial beside it {result.trivial_ms:.1f} ms)"
+            if repeat
+            else f"HTTP {result.status}"
         )
+        shown = result.error or f"{timing}, {result.statements} statements"
         print(f"  [{label}] {page.name}: {shown}", flush=True)
     return results
 
@@ -990,14 +992,14 @@ def table(large: list[Measure], small: list[Measure]) -> list[str]:
     small → large, size."""
     by_name = {result.page.name: result for result in small}
     head = (
-        f"{'page':<30} {'median ms':>9} {'trivial ms':>10} {'× trivial':>9} {'target':>6} "
+        f"{'page':<38} {'median ms':>9} {'trivial ms':>10} {'× trivial':>9} {'target':>6} "
         f"{'':<6} {'statements small→large':>22} {'':<6} {'size':>8}"
     )
     lines = [head, "-" * len(head)]
     for result in large:
         other = by_name.get(result.page.name)
         if result.error:
-            lines.append(f"{result.page.name:<30} FAILED {result.error[:300]}")
+            lines.append(f"{result.page.name:<38} FAILED {result.error[:300]}")
             continue
         is_trivial = result is large[0]
         ratio = 1.0 if is_trivial else _ratio(result)
@@ -1009,7 +1011,7 @@ def table(large: list[Measure], small: list[Measure]) -> list[str]:
         counts = f"{'?' if small_count is None else small_count} → {result.statements}"
         extra = f", {result.rows:,} rows" if result.rows is not None else ""
         lines.append(
-            f"{result.page.name:<30} {result.median_ms:>9.1f} {result.trivial_ms:>10.1f} "
+            f"{result.page.name:<38} {result.median_ms:>9.1f} {result.trivial_ms:>10.1f} "
             f"{ratio:>9.1f} {'' if is_trivial else '≤ 10×':>6} {ratio_ok:<6} {counts:>22} "
             f"{same:<6} {_size(result.size):>8}{extra}"
         )
