@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, ForeignKey, String, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, utcnow
@@ -21,12 +21,14 @@ class AuditEntry(db.Model):
     """One state change: who did what to which object, before and after, when and from where."""
 
     __tablename__ = "audit_entry"
+    #: The audit page sorts by object as well as by id, time, actor and action.
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     #: The actor's e-mail at the time (or ``system``/``cli``), kept even if the user changes.
-    actor_label: Mapped[str] = mapped_column(String(254))
+    actor_label: Mapped[str] = mapped_column(String(254), index=True)
     ip: Mapped[str | None] = mapped_column(String(45))
     #: Dotted verb, e.g. ``user.create``, ``case.assign_lawyer``.
     action: Mapped[str] = mapped_column(String(64), index=True)
