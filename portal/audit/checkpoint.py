@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session
 
 from ..config import instance_secret
@@ -54,7 +54,7 @@ def _mac(body: dict[str, Any]) -> str:
     return hmac.new(_key(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def head(session: Session | None = None) -> dict[str, Any]:
+def head(session: Session | Connection | None = None) -> dict[str, Any]:
     """The chain's newest entry (id and hash) and its length, as this session sees them."""
     session = session or db.session
     newest = session.execute(
@@ -88,17 +88,19 @@ def checkpoint_after_commit(reason: str) -> None:
     db.session.info[_PENDING] = (reason, None)
 
 
-def capture_pending_head(session: Session) -> None:
-    """Fill in a pending checkpoint with the head this commit leaves (its rows just appended)."""
+def capture_pending_head(session: Session, connection: Connection) -> None:
+    """Fill in the session's pending checkpoint with the head its commit leaves: read on the
+    committing connection right after its rows are appended, still under the chain's lock."""
     pending = session.info.get(_PENDING)
     if pending is not None and pending[1] is None:
-        session.info[_PENDING] = (pending[0], head(session))
+        session.info[_PENDING] = (pending[0], head(connection))
 
 
 @event.listens_for(Session, "after_commit")
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is not None and has_app_context():
+        # No audit row in that transaction: the head is read now, after the commit.
         write_checkpoint(*pending)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Connection, Engine, event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ..db import utcnow
@@ -25,6 +26,12 @@ _CHAIN_LOCK_KEY = 0x41554449
 #: ``Session.info`` key of the rows waiting for the commit, each with the savepoint it was
 #: queued in (None: the transaction itself).
 _QUEUE = "audit_queue"
+#: ``Session.info`` key of the ``info`` of the connection the session's rows wait on, and that
+#: connection's key of a weak reference to the session.
+_CONNECTION_INFO = "audit_connection_info"
+_WRITER = "audit_writer"
+#: What is inserted of a row (the id comes from the database).
+_COLUMNS = [column.key for column in AuditEntry.__table__.columns if column.key != "id"]
 
 
 @dataclass(frozen=True)
@@ -94,11 +101,12 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Queue one row for the chain; it is appended when the caller's transaction commits.
+    """Queue one row for the chain; it is appended as the caller's transaction commits.
 
-    The row is chained (``prev_hash``, ``entry_hash``, ``id``) only at the commit, under the
-    chain's lock, so the lock is held for the append and not for the whole request. Rolled back
-    — the transaction or the savepoint the row was queued in — the row is never written.
+    The row is chained and inserted in the same transaction as the change, right before the
+    database commits it, under the chain's lock held only for that moment (not from here to the
+    end of the request). Rolled back — the transaction, or the savepoint it was queued in — the
+    row is never written. The object returned is not the stored row (it gets no id).
     """
     entry = AuditEntry(
         occurred_at=utcnow(),
@@ -111,41 +119,53 @@ def record(
         changes={"before": jsonable(before or {}), "after": jsonable(after or {})},
     )
     session = db.session()
-    if not session.in_transaction():
-        session.begin()  # so that a rollback before any statement still drops the row
+    # The transaction begins here if it has not: its commit appends the row, its rollback
+    # (even before any other statement) drops it.
+    connection = session.connection()
+    connection.info[_WRITER] = weakref.ref(session)
+    session.info[_CONNECTION_INFO] = connection.info
     session.info.setdefault(_QUEUE, []).append((entry, session.get_nested_transaction()))
     return entry
 
 
-def _append(session: Session, entries: list[AuditEntry]) -> None:
-    """Chain ``entries`` to the newest row and insert them; the commit follows at once."""
-    # The transaction's own changes first: their constraint checks and triggers run before the
-    # lock is taken, so a writer waiting on the lock waits only for others' appends.
-    session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        # Released by the COMMIT right after this. READ COMMITTED: the next statement sees
-        # the tail the previous holder committed. (SQLite: the database's write lock.)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev_hash = session.scalar(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    )
-    prev_hash = prev_hash or GENESIS_HASH
-    for entry in entries:
-        entry.prev_hash = prev_hash
-        entry.entry_hash = prev_hash = entry.compute_hash()
-    session.add_all(entries)
-    session.flush()
+@event.listens_for(Engine, "commit")
+def _append_queued(connection: Connection) -> None:
+    """Append the queued rows right before the database commits the transaction.
 
-
-@event.listens_for(Session, "before_commit")
-def _append_queued(session: Session) -> None:
-    # before_commit also fires when a savepoint is released: its rows wait for the outermost.
-    if session.in_nested_transaction():
+    A connection event, not the session's ``before_commit``: other ``before_commit`` listeners
+    (stored figures, aging) still work and may record after it; here everything else is done.
+    """
+    writer = connection.info.pop(_WRITER, None)
+    session = writer() if writer is not None else None
+    if session is None or session.info.get(_CONNECTION_INFO) is not connection.info:
         return
     queued = session.info.pop(_QUEUE, None)
     if queued:
-        _append(session, [entry for entry, _savepoint in queued])
-    capture_pending_head(session)
+        _append(connection, [entry for entry, _savepoint in queued])
+        capture_pending_head(session, connection)
+
+
+@event.listens_for(Engine, "rollback")
+def _forget_writer(connection: Connection) -> None:
+    connection.info.pop(_WRITER, None)
+
+
+def _append(connection: Connection, entries: list[AuditEntry]) -> None:
+    """Chain ``entries`` to the newest row and insert them; the COMMIT follows at once."""
+    if connection.dialect.name == "postgresql":
+        # Released by that COMMIT. READ COMMITTED: the next statement sees the tail the lock's
+        # previous holder committed. (SQLite: the database's write lock serialises writers.)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    prev_hash = connection.scalar(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    prev_hash = prev_hash or GENESIS_HASH
+    rows = []
+    for entry in entries:
+        entry.prev_hash = prev_hash
+        entry.entry_hash = prev_hash = entry.compute_hash()
+        rows.append({name: getattr(entry, name) for name in _COLUMNS})
+    connection.execute(insert(AuditEntry.__table__), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -164,9 +184,12 @@ def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_unfinished(session: Session, transaction: SessionTransaction) -> None:
-    # A session closed without commit or rollback: nothing it queued is kept.
+    # The transaction is over, committed or not: nothing it queued is left for a later one.
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
+        info = session.info.pop(_CONNECTION_INFO, None)
+        if info is not None:
+            info.pop(_WRITER, None)
 
 
 def _within(savepoint: SessionTransaction | None, outer: SessionTransaction) -> bool:

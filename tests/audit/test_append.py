@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from portal.audit.checkpoint import checkpoint_after_commit, checkpoint_path
 from portal.audit.models import AuditEntry
@@ -94,3 +94,23 @@ def test_the_chain_lock_is_not_held_while_the_transaction_works(app):
         assert taken is True
         db.session.commit()
         assert entries() == ["1"]
+
+
+def test_a_row_recorded_by_another_before_commit_listener_is_kept(ctx):
+    """Stored figures and aging are computed in ``before_commit`` listeners, which may record
+    too: the rows are appended after every such listener, at the database's commit."""
+    session_class = db.session.session_factory.class_
+
+    def late(session):
+        if not session.info.get("late_done"):
+            session.info["late_done"] = True
+            record(ACTOR, "thing.late", "thing", "late")
+
+    event.listen(session_class, "before_commit", late)
+    try:
+        record(ACTOR, "thing.change", "thing", "early")
+        db.session.commit()
+    finally:
+        event.remove(session_class, "before_commit", late)
+    assert entries() == ["early", "late"]
+    assert verify_chain() == (2, None)
