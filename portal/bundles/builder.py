@@ -6,27 +6,32 @@ whole bundle. Pages are numbered by computer from 1 on the first cover, continuo
 volumes: in volume 1 the stamped number is the PDF's own page number; in a later volume it goes
 on from the previous volume (``/PageLabels`` says so, so readers show the same number).
 
-Two passes: the first lays the bundle out (the index's length depends only on its entries, the
-evidence list's on what the renderer makes of the page ranges); the evidence list is then
-rendered with each exhibit's final range, and the layout is redone if that changed its length
-(three tries at most). Index entries in other volumes say "Vol. N" and carry no link.
+Two passes: the first lays the bundle out (the index's length depends only on its entries; the
+evidence list gets the pages reserved for it, ``evidence_list_pages``); the evidence list is then
+rendered (converted, in the job) with each exhibit's final range. A list shorter than its
+reserve is followed by blank pages, so the ranges it prints stay right; a longer one gets more
+pages and is rendered again (three tries at most). Index entries in other volumes say "Vol. N"
+and carry no link.
 
-Memory: the parts' PDFs are open together only while the layout reads them (page counts, exact
-and near duplicates, image resolution); then they are closed, and each is opened again while
-its pages are copied into its volume and closed at once (pikepdf copies what it needs into the
-volume). A part given as a file ``path`` is read from the file, never held as bytes.
+Memory: nothing the size of the inputs is held. Each part is opened from a file (a part given as
+bytes, or sanitised, is written to the build's folder first) only while it is read — page count,
+image resolution, duplicates — and closed at once. A volume is merged from the files by qpdf
+(``pikepdf.Job``: it copies page contents from file to file as it writes, where pikepdf's page
+copy would read every copied stream into memory first), then opened from that file to be
+stamped, linked and bookmarked, and saved: pikepdf reads the unchanged streams from the file
+while it writes. The volumes are files in a folder that the ``BundleResult`` owns.
 """
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import functools
 import hashlib
-import io
 import itertools
+import shutil
 import tempfile
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,7 +40,7 @@ from typing import Literal
 import pikepdf
 
 from ..pdf.sanitise import sanitise_pdf
-from .layout import BundleFailed, Doc, Layout, image_warnings
+from .layout import BundleFailed, Doc, Layout, finer_images, image_warnings
 from .pages import Cover, FrontMatter
 from .profiles import CourtProfile
 from .report import PreflightReport, check_volume
@@ -103,13 +108,21 @@ class ExhibitRange:
 
 @dataclass
 class Volume:
-    """One PDF of the bundle; ``first_page``/``last_page`` are bundle page numbers."""
+    """One PDF of the bundle, a file in the result's folder; ``first_page``/``last_page`` are
+    bundle page numbers."""
 
-    pdf: bytes
+    path: Path
+    size: int
     pages: int
     first_page: int
     last_page: int
     sha256: str
+
+    @property
+    def pdf(self) -> bytes:
+        """The volume's bytes (read from its file: a large volume is better streamed from
+        ``path``)."""
+        return self.path.read_bytes()
 
 
 @dataclass
@@ -122,6 +135,24 @@ class BundleResult:
     preflight: list[PreflightReport]
     manifest: dict
     warnings: list[str] = field(default_factory=list)
+    #: the folder holding the volumes' files: removed by ``close`` (or when the result is
+    #: garbage-collected)
+    folder: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.folder is not None:
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def close(self) -> None:
+        """Removes the volumes' files."""
+        if self.folder is not None:
+            self._cleanup()
+
+    def __enter__(self) -> BundleResult:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def build_bundle(
@@ -130,83 +161,100 @@ def build_bundle(
     profile: CourtProfile,
     *,
     evidence_list_renderer: Callable[[list[ExhibitRange]], bytes] | None = None,
+    evidence_list_pages: Callable[[int], int] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     built_at: dt.datetime | None = None,
 ) -> BundleResult:
     """The filing bundle of ``parts`` for ``profile``'s court.
 
+    ``evidence_list_pages(exhibits)``: how many pages to reserve for the rendered evidence
+    list, so that it is rendered (converted) once: a list that comes out shorter is followed by
+    blank pages, one that comes out longer is rendered again. Without it, one page is reserved.
+
     :raises BundleFailed: a part has no pages, an exhibit label cannot be stamped, or the
         evidence list's length does not settle.
     :raises RenditionFailed: a part that needed sanitising is not a readable PDF.
     """
-    sources: list[pikepdf.Pdf] = []
+    folder = Path(tempfile.mkdtemp(prefix="portal-bundle-"))
     try:
-        return _Build(spec, parts, profile, evidence_list_renderer, on_progress, sources).run(
-            built_at or dt.datetime.now(dt.UTC)
+        build = _Build(
+            spec, parts, profile, evidence_list_renderer, evidence_list_pages, on_progress, folder
         )
+        return build.run(built_at or dt.datetime.now(dt.UTC))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
-        for source in sources:
-            source.close()
+        shutil.rmtree(folder / "parts", ignore_errors=True)
 
 
 class _Build:
-    def __init__(self, spec, parts, profile, renderer, on_progress, sources) -> None:
+    def __init__(self, spec, parts, profile, renderer, list_pages, on_progress, folder) -> None:
         self.spec: BundleSpec = spec
         self.profile: CourtProfile = profile
         self.renderer = renderer
+        self.list_pages = list_pages
         self.on_progress = on_progress
-        self.sources: list[pikepdf.Pdf] = sources
+        self.folder: Path = folder
+        #: the inputs the build writes itself (parts given as bytes or sanitised, the
+        #: evidence list, the front matter): removed when the build ends
+        self.parts = folder / "parts"
+        self.parts.mkdir()
+        self.renders = 0
         self.docs = [self._prepare(n, part) for n, part in enumerate(parts)]
 
-    def _open(self, data: bytes | Path, title: str, *, kept: bool = True) -> pikepdf.Pdf:
-        """``data`` (bytes or a file) opened; if ``kept``, closed by ``build_bundle`` at the
-        latest, otherwise by the caller (``Doc.opened``)."""
+    def _open(self, path: Path, title: str) -> pikepdf.Pdf:
+        """The PDF in ``path``, for the caller to close."""
         try:
-            source = pikepdf.open(data if isinstance(data, Path) else io.BytesIO(data))
+            # Read as needed, not mapped: a mapped file's pages count as the process's memory
+            # once read.
+            source = pikepdf.open(path, access_mode=pikepdf.AccessMode.stream)
         except (pikepdf.PdfError, pikepdf.PasswordError, OSError) as error:
             raise BundleFailed(f"“{title}” is not a readable PDF.") from error
-        if kept:
-            self.sources.append(source)
         if not len(source.pages):
-            if not kept:
-                source.close()
+            source.close()
             raise BundleFailed(f"“{title}” has no pages.")
         return source
 
-    def _close(self, source: pikepdf.Pdf) -> None:
-        self.sources.remove(source)
-        source.close()
+    def _spill(self, name: str, data: bytes) -> Path:
+        """``data`` written to a file of the build, so that it is not held while the bundle is
+        made."""
+        path = self.parts / f"{name}.pdf"
+        path.write_bytes(data)
+        return path
 
     def _prepare(self, number: int, part: Part) -> Doc:
         try:
-            original = part.read()
+            if part.path is not None and part.sanitised:
+                # The file is the PDF: hashed as it is read, never held.
+                path = part.path
+                with path.open("rb") as file:
+                    sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+                size, notes = path.stat().st_size, []
+            else:
+                original = part.read()
+                data, notes = (original, []) if part.sanitised else sanitise_pdf(original)
+                sha256, size = hashlib.sha256(original).hexdigest(), len(data)
+                path = self._spill(f"{number:05d}", data)
+                del original, data
         except OSError as error:
             raise BundleFailed(f"“{part.title}” is not a readable PDF.") from error
-        data, notes = (original, []) if part.sanitised else sanitise_pdf(original)
-        # Opened from bytes even for a file: a file opened by pikepdf stays open with it, and
-        # a thousand exhibits would be a thousand open files while the layout reads them.
-        source = self._open(data, part.title)
-        # Opened again for its volume: from the file when the file is the PDF, otherwise from
-        # the (sanitised) bytes, which are kept until then.
-        again = part.path if part.path is not None and part.sanitised else data
-        doc = Doc(
+        with self._open(path, part.title) as source:
+            pages = len(source.pages)
+            fine = finer_images(source, self.profile.max_image_dpi)
+        return Doc(
             part=part,
             key=f"doc:{number}",
-            source=source,
-            pages=len(source.pages),
-            size=len(data),
-            sha256=hashlib.sha256(original).hexdigest(),
+            source=None,
+            pages=pages,
+            size=size,
+            sha256=sha256,
             order=number,
             notes=notes,
-            reopen=functools.partial(self._open, again, part.title, kept=False),
+            path=path,
+            finer_images=fine,
+            reopen=functools.partial(self._open, path, part.title),
         )
-        return doc
-
-    def _release(self, doc: Doc) -> None:
-        """Closes ``doc``'s source; ``Doc.opened`` opens it again when it is needed."""
-        if doc.source is not None:
-            self._close(doc.source)
-            doc.source = None
 
     # the passes
 
@@ -217,10 +265,6 @@ class _Build:
         for doc in layout.exhibits:
             if doc.duplicate_of is None:
                 doc.notes += image_warnings(doc, self.profile.max_image_dpi)
-        # What the layout reads is read: the sources are closed (each is opened again while
-        # its pages are copied), so that they are not all open while the volumes are made.
-        for doc in self.docs:
-            self._release(doc)
         try:
             stamp_font = StampFont.for_labels(doc.label for doc in layout.exhibits)
         except ValueError as error:
@@ -231,20 +275,26 @@ class _Build:
         evidence_list = layout.evidence_list
         if self.renderer is not None and evidence_list is None:
             evidence_list = layout.add_evidence_list(front.words["evidence_list"])
+            if self.list_pages is not None:
+                evidence_list.pages = max(1, self.list_pages(len(layout.exhibits)))
         index_pages = front.index_pages(layout.index_entries())
         for _ in range(3):
             volumes = layout.plan(1 + index_pages, self.profile)
             if self.renderer is None or evidence_list is None:
                 break
             rendered = self.renderer(self._ranges(layout))
-            source = self._open(rendered, evidence_list.title)
-            counted = len(source.pages)
-            self._close(source)
-            settled = counted == evidence_list.pages
-            evidence_list.reopen = functools.partial(
-                self._open, rendered, evidence_list.title, kept=False
-            )
-            evidence_list.pages = counted
+            self.renders += 1
+            path = self._spill(f"evidence-list-{self.renders}", rendered)
+            with self._open(path, evidence_list.title) as source:
+                counted = len(source.pages)
+            # The ranges were given for the pages reserved: a list that came out shorter is
+            # followed by blank pages up to them (rendering it again would take another
+            # conversion); one that came out longer is rendered again with more reserved.
+            settled = counted <= evidence_list.pages
+            evidence_list.path = path
+            evidence_list.reopen = functools.partial(self._open, path, evidence_list.title)
+            evidence_list.blank = evidence_list.pages - counted if settled else 0
+            evidence_list.pages = max(counted, evidence_list.pages)
             evidence_list.size, evidence_list.sha256 = (
                 len(rendered),
                 hashlib.sha256(rendered).hexdigest(),
@@ -298,98 +348,113 @@ class _Build:
             requests += [("cover", cover), ("index", entries, number, len(volumes))]
         dividers = [doc for doc in layout.placed() if doc.divider]
         requests += [("divider", doc.divider) for doc in dividers]
+        blanks = sum(doc.blank for doc in layout.placed())
+        requests += [("blank",)] * blanks
         generated = front.render(requests)
-        made = self._open(generated.pdf, "front matter")
-        expected = len(volumes) * (1 + index_pages) + len(dividers)
-        if len(made.pages) != expected:
-            raise BundleFailed("The index did not come out at the length it was laid out for.")
+        made = self._spill("front-matter", generated.pdf)
+        expected = len(volumes) * (1 + index_pages) + len(dividers) + blanks
+        with self._open(made, "front matter") as document:
+            if len(document.pages) != expected:
+                raise BundleFailed("The index did not come out at the length it was laid out for.")
         per_volume = 1 + index_pages
-        divider_pages = {id(doc): made.pages[expected - len(dividers) + n]
-                         for n, doc in enumerate(dividers)}  # fmt: skip
+        # qpdf's page numbers (from 1) of each divider in the front matter
+        first_divider = len(volumes) * (1 + index_pages) + 1
+        divider_pages = {id(doc): first_divider + n for n, doc in enumerate(dividers)}
+        # the blank pages' numbers, taken in turn by the documents followed by blank pages
+        blank_pages = iter(range(first_divider + len(dividers), expected + 1))
         self.total, self.done = volumes[-1].last_page, itertools.count(1)
         out_volumes, reports = [], []
         for number, volume in enumerate(volumes, 1):
             offset = (number - 1) * per_volume
-            front_pages = [made.pages[offset + n] for n in range(per_volume)]
             # links[offset] belongs to the cover; the index pages' follow it
             index_links = generated.links[offset + 1 : offset + per_volume]
-            with tempfile.TemporaryDirectory(prefix="portal-bundle-") as folder:
-                path = Path(folder) / "volume.pdf"
-                self._volume(
-                    path, number, len(volumes), volume, front, stamp_font,
-                    front_pages, index_links, divider_pages,
-                )  # fmt: skip
-                # Read once the volume's document is gone, its memory given back first: the
-                # bytes are one large block, which the freed pieces could not hold anyway.
-                _trim_memory()
-                pdf = path.read_bytes()
+            path = self.folder / f"volume-{number}.pdf"
+            self._volume(
+                path, number, len(volumes), volume, front, stamp_font,
+                (made, offset + 1, offset + per_volume), index_links,
+                (made, divider_pages, blank_pages),
+            )  # fmt: skip
+            with path.open("rb") as file:
+                sha256 = hashlib.file_digest(file, "sha256").hexdigest()
             out_volumes.append(
                 Volume(
-                    pdf=pdf,
+                    path=path,
+                    size=path.stat().st_size,
                     pages=volume.last_page - volume.first_page + 1,
                     first_page=volume.first_page,
                     last_page=volume.last_page,
-                    sha256=hashlib.sha256(pdf).hexdigest(),
+                    sha256=sha256,
                 )
             )
-            reports.append(check_volume(number, pdf, volume, self.profile))
+            reports.append(check_volume(number, path, volume, self.profile))
         exhibits = self._ranges(layout)
         manifest = self._manifest(layout, out_volumes, exhibits, built_at)
         warnings = list(dict.fromkeys(w for report in reports for w in report.warnings))
-        return BundleResult(out_volumes, exhibits, self.total, reports, manifest, warnings)
+        return BundleResult(
+            out_volumes, exhibits, self.total, reports, manifest, warnings, folder=self.folder
+        )
 
     def _volume(
         self, path, number, volumes, volume, front, stamp_font, front_pages, index_links, dividers
     ) -> None:
-        """Volume ``number`` saved to ``path``: its cover and index, its documents, stamped,
-        linked, bookmarked."""
+        """Volume ``number`` saved to ``path``: its cover and index (``front_pages``: the front
+        matter's file and the first and last page), its documents, stamped, linked,
+        bookmarked."""
         spec = self.spec
-        document = pikepdf.new()
-        stamper = Stamper(document, stamp_font)
-        labels: list[str | None] = []
-        for page in front_pages:
-            document.pages.append(page)
-            labels.append(None)
-        targets: dict[str, pikepdf.Page] = {}
-        bookmarks = [Bookmark(front.words["index"], document.pages[1])]
-        section_marks: dict[str, Bookmark] = {}
+        made, first, last = front_pages
+        divider_file, divider_pages, blank_pages = dividers
+        # The pages in order, as qpdf's --pages takes them (file, range), and what each
+        # document's first page is in the volume.
+        selection = [str(made), f"{first}-{last}"]
+        labels: list[str | None] = [None] * (last - first + 1)
+        placed: list[tuple[Doc, int, int]] = []  # the document, its first page, its section's
         for doc in volume.docs:
             if doc.divider:
-                document.pages.append(dividers[id(doc)])
+                selection += [str(divider_file), str(divider_pages[id(doc)])]
                 labels.append(None)
-            start = len(document.pages)
-            # pikepdf copies the pages (and what they use) into the volume: the source is
-            # closed straight after, so only one is open at a time.
-            with doc.opened() as source:
-                document.pages.extend(source.pages)
+            start = len(labels)
+            selection += [str(doc.path), "1-z"]
+            for _ in range(doc.blank):
+                selection += [str(divider_file), str(next(blank_pages))]
             labels += [doc.label if doc.section == "exhibits" else None] * doc.pages
-            first = document.pages[start]
-            targets[doc.key] = first
-            section_first = document.pages[start - 1 if doc.divider else start]
-            targets.setdefault(f"section:{doc.section}", section_first)
-            if doc.section not in section_marks:
-                section_marks[doc.section] = Bookmark(front.words[doc.section], section_first)
-                bookmarks.append(section_marks[doc.section])
-            section_marks[doc.section].children.append(Bookmark(doc.heading, first))
-        for position, (page, label) in enumerate(zip(document.pages, labels, strict=True)):
-            stamper.stamp(page, volume.first_page + position, label)
-            if self.on_progress:
-                self.on_progress(next(self.done), self.total)
-        for position, page_links in enumerate(index_links, 1):
-            add_links(
-                document,
-                document.pages[position],
-                [(link.rect, targets[link.key]) for link in page_links if link.key in targets],
-            )
-        add_outline(document, bookmarks)
-        title = f"{spec.title} — {spec.case_reference}"
-        if volumes > 1:
-            title += f" — {front.words['volume'].format(n=number, m=volumes)}"
-        finish_document(document, first_number=volume.first_page, title=title)
-        try:
+            placed.append((doc, start, start - 1 if doc.divider else start))
+        merged = self.parts / f"merged-{number}.pdf"
+        _merge(selection, merged)
+        with self._open(merged, "volume") as document:
+            if len(document.pages) != len(labels):
+                raise BundleFailed("A volume did not come out at the length it was laid out for.")
+            pages = document.pages
+            stamper = Stamper(document, stamp_font)
+            targets: dict[str, pikepdf.Page] = {}
+            bookmarks = [Bookmark(front.words["index"], pages[1])]
+            section_marks: dict[str, Bookmark] = {}
+            for doc, start, section_start in placed:
+                targets[doc.key] = pages[start]
+                section_first = pages[section_start]
+                targets.setdefault(f"section:{doc.section}", section_first)
+                if doc.section not in section_marks:
+                    section_marks[doc.section] = Bookmark(front.words[doc.section], section_first)
+                    bookmarks.append(section_marks[doc.section])
+                section_marks[doc.section].children.append(Bookmark(doc.heading, pages[start]))
+            for position, (page, label) in enumerate(zip(pages, labels, strict=True)):
+                stamper.stamp(page, volume.first_page + position, label)
+                if self.on_progress:
+                    self.on_progress(next(self.done), self.total)
+            for position, page_links in enumerate(index_links, 1):
+                add_links(
+                    document,
+                    pages[position],
+                    [(link.rect, targets[link.key]) for link in page_links if link.key in targets],
+                )
+            add_outline(document, bookmarks)
+            title = f"{spec.title} — {spec.case_reference}"
+            if volumes > 1:
+                title += f" — {front.words['volume'].format(n=number, m=volumes)}"
+            finish_document(document, first_number=volume.first_page, title=title)
+            # The unchanged streams (the inputs' contents and images) are read from the
+            # merged file as they are written.
             _save(document, path)
-        finally:
-            document.close()
+        merged.unlink()
 
     def _manifest(self, layout, volumes, exhibits, built_at) -> dict:
         spec = self.spec
@@ -413,7 +478,7 @@ class _Build:
                 {
                     "number": number,
                     "pages": volume.pages,
-                    "bytes": len(volume.pdf),
+                    "bytes": volume.size,
                     "sha256": volume.sha256,
                     "first_page": volume.first_page,
                     "last_page": volume.last_page,
@@ -461,18 +526,13 @@ def _save(document: pikepdf.Pdf, path: Path) -> None:
         )
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
-    except (OSError, AttributeError):
-        return None
+def _merge(selection: list[str], path: Path) -> None:
+    """The pages of ``selection`` (qpdf's ``--pages``: files each followed by a page range)
+    merged into ``path`` by qpdf, which copies each stream from its file as it writes it.
 
-
-def _trim_memory() -> None:
-    """Gives the C library's free memory back to the system. glibc keeps what libqpdf frees
-    (many small objects) for reuse, and a large block (a volume's bytes) is allocated afresh
-    beside it: without this, the process would hold both at once."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    Streams are copied as they are (not decoded, not compressed): the volume is written once
+    more, by ``_save``, with the bundle's options. The ID is made from the content (the saved
+    volume keeps it), so the same parts make the same bytes, wherever their files are."""
+    options = ["--warning-exit-0", "--no-warn", "--decode-level=none", "--compress-streams=n",
+               "--object-streams=disable", "--deterministic-id"]  # fmt: skip
+    pikepdf.Job(["qpdf", "--empty", *options, "--pages", *selection, "--", str(path)]).run()

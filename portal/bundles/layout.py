@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pikepdf
@@ -61,6 +62,13 @@ class Doc:
     oversized: str | None = None
     #: opens the part's PDF again, once ``source`` is closed
     reopen: Callable[[], pikepdf.Pdf] | None = None
+    #: the part's PDF as a file (what a volume is merged from)
+    path: Path | None = None
+    #: how many of its images are certainly finer than the court's limit (``finer_images``)
+    finer_images: int = 0
+    #: blank pages after it (counted in ``pages``): what a rendered evidence list left of the
+    #: pages reserved for it
+    blank: int = 0
 
     @contextmanager
     def opened(self) -> Iterator[pikepdf.Pdf]:
@@ -276,7 +284,8 @@ def mark_duplicates(exhibits: list[Doc]) -> None:
         if len(group) < 2:
             continue
         for doc in group:
-            first = page_texts(doc.source, 1, limit=300)
+            with doc.opened() as source:
+                first = page_texts(source, 1, limit=300)
             if first is not None:
                 by_first_page[pages, first[0]].append(doc)
     for group in by_first_page.values():
@@ -284,20 +293,21 @@ def mark_duplicates(exhibits: list[Doc]) -> None:
             continue
         first_by_text: dict[tuple[str, ...], Doc] = {}
         for doc in group:
-            texts = page_texts(doc.source)
+            with doc.opened() as source:
+                texts = page_texts(source)
             original = first_by_text.setdefault(texts, doc)
             if original is not doc:
                 doc.near_duplicate_of = original
 
 
-def image_warnings(doc: Doc, max_dpi: int) -> list[str]:
-    """A warning if a page of ``doc`` has an image certainly finer than ``max_dpi``.
+def finer_images(document: pikepdf.Pdf, max_dpi: int) -> int:
+    """How many images of ``document`` are certainly finer than ``max_dpi``.
 
-    Only images named by the page itself are looked at, at the least resolution they can have
+    Only images named by a page itself are looked at, at the least resolution they can have
     (drawn as large as the page): an image drawn smaller is finer still.
     """
     finer = 0
-    for page in doc.source.pages:
+    for page in document.pages:
         resources = page.obj.get("/Resources")
         xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
         if not isinstance(xobjects, pikepdf.Dictionary):
@@ -309,6 +319,12 @@ def image_warnings(doc: Doc, max_dpi: int) -> list[str]:
                 pixels = max(int(image.get("/Width", 0)), int(image.get("/Height", 0)))
                 if longest and pixels / longest > max_dpi * 1.05:
                     finer += 1
-    if not finer:
+    return finer
+
+
+def image_warnings(doc: Doc, max_dpi: int) -> list[str]:
+    """A warning if ``doc`` has an image certainly finer than ``max_dpi`` (counted by
+    ``finer_images`` while the part was read)."""
+    if not doc.finer_images:
         return []
-    return [f"{doc.heading}: {finer} image(s) finer than {max_dpi} dpi."]
+    return [f"{doc.heading}: {doc.finer_images} image(s) finer than {max_dpi} dpi."]

@@ -52,6 +52,7 @@ WORDS = {
         "same_as": "same as {label} (not repeated)",
         "vol": "Vol. {n}",
         "colon": ": ",
+        "blank": "This page is intentionally left blank.",
     },
     "zh": {
         "title": "诉讼材料卷宗",
@@ -72,6 +73,7 @@ WORDS = {
         "same_as": "同 {label}（不重复收录）",
         "vol": "第 {n} 册",
         "colon": "：",
+        "blank": "此页无正文。",
     },
 }
 
@@ -174,7 +176,8 @@ class FrontMatter:
 
     def render(self, requests: list[tuple]) -> Generated:
         """The pages for ``requests``, each ``("cover", Cover)``, ``("index", entries,
-        volume, volumes)`` or ``("divider", title)``, in one PDF with fonts embedded."""
+        volume, volumes)``, ``("divider", title)`` or ``("blank",)``, in one PDF with fonts
+        embedded."""
         buffer = io.BytesIO()
         canvas = Canvas(
             buffer,
@@ -192,6 +195,9 @@ class FrontMatter:
                 links.append([])
             elif request[0] == "index":
                 links.extend(self._index(canvas, request[1], request[2], request[3]))
+            elif request[0] == "blank":
+                self._blank(canvas)
+                links.append([])
             else:
                 self._divider(canvas, request[1])
                 links.append([])
@@ -280,6 +286,11 @@ class FrontMatter:
             # its name on the reader's disk, and sanitisers (ours too) remove such links.
             return f"{self.words['vol'].format(n=entry.volume)} · {pages}"
         return pages
+
+    def _blank(self, canvas: Canvas) -> None:
+        canvas.setFillColorRGB(*_GREY)
+        self._centred(canvas, PAGE_HEIGHT / 2, self.words["blank"], _SIZE)
+        canvas.showPage()
 
     def _divider(self, canvas: Canvas, title: str) -> None:
         canvas.setFillColorRGB(0, 0, 0)

@@ -4,6 +4,7 @@ court profile's limits, PDF/A status and what the builder noticed on the way."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..pdf.preflight import preflight
@@ -34,17 +35,18 @@ class PreflightReport:
 
 
 def check_volume(
-    number: int, pdf: bytes, plan: VolumePlan, profile: CourtProfile
+    number: int, pdf: Path, plan: VolumePlan, profile: CourtProfile
 ) -> PreflightReport:
-    """The report for volume ``number`` (its bytes ``pdf``)."""
+    """The report for volume ``number`` (its file ``pdf``)."""
     # The catalogue's /OpenAction is the builder's own: a destination (first page at 100 %),
     # not an action. Inputs contribute pages only, so no other OpenAction can be there.
     problems = [problem for problem in preflight(pdf) if problem != "OpenAction"]
     pages = plan.last_page - plan.first_page + 1
+    size = pdf.stat().st_size
     report = PreflightReport(
         volume=number,
         pages=pages,
-        bytes=len(pdf),
+        bytes=size,
         problems=problems,
         fonts_embedded="fonts not embedded" not in problems,
     )
@@ -55,9 +57,9 @@ def check_volume(
             "and validate it before filing."
         )
     limit = profile.max_bytes_per_volume
-    if limit is not None and len(pdf) > limit:
+    if limit is not None and size > limit:
         warnings.append(
-            f"Volume {number} is {len(pdf) / 1e6:.1f} MB, over the court's "
+            f"Volume {number} is {size / 1e6:.1f} MB, over the court's "
             f"{limit / 1e6:.0f} MB per file."
         )
     if profile.max_pages_per_volume is not None and pages > profile.max_pages_per_volume:

@@ -45,6 +45,11 @@ DEFAULT_COURTS = {
     "us": "In the Circuit Court of Cook County, Illinois",
 }
 ARRANGEMENTS = ("kind", "chronological")
+#: Exhibits the evidence-list templates fit on a page with one-line rows (23 measured on the
+#: England and Wales list, the first page's heading included), a little under: the pages
+#: reserved for the list come from it, so that it is converted once. A shorter list is followed
+#: by a blank page or two; a longer one (long descriptions) is converted again.
+LIST_ROWS_PER_PAGE = 20
 
 
 def latest_bundle(case: Case) -> Bundle | None:
@@ -275,23 +280,15 @@ def _run(job: Job) -> str:
             shown[0] = percent
             jobs.progress(job, percent)
 
-    result = build_bundle(
+    with build_bundle(
         spec,
         parts,
         get_profile(params["profile"]),
         evidence_list_renderer=evidence_list,
+        evidence_list_pages=lambda exhibits: 1 + exhibits // LIST_ROWS_PER_PAGE,
         on_progress=on_progress,
-    )
-    if missing:
-        result.warnings.append(
-            f"The evidence list has fields the case does not fill: {', '.join(missing)}."
-        )
-    result.warnings.extend(blocked)
-    if pleading is None:
-        result.warnings.append("There is no final statement of claim: the bundle has none.")
-    bundle = _store(
-        actor, case, spec, params, result, pleading, evidence, final=not missing and not blocked
-    )
+    ) as result:
+        bundle = _finish(actor, case, spec, params, result, pleading, evidence, missing, blocked)
     # The bundle and the job's result commit together (while this worker holds the job).
     jobs.finish(
         job,
@@ -303,6 +300,30 @@ def _run(job: Job) -> str:
         output=(bundle.zip_sha256, f"{bundle.filename}.zip"),
     )  # fmt: skip
     return "done"
+
+
+def _finish(
+    actor: Actor,
+    case: Case,
+    spec: BundleSpec,
+    params: dict[str, Any],
+    result: BundleResult,
+    pleading: Document | None,
+    evidence: list[Evidence],
+    missing: list[str],
+    blocked: list[str],
+) -> Bundle:
+    """The built bundle's warnings completed, and the bundle stored."""
+    if missing:
+        result.warnings.append(
+            f"The evidence list has fields the case does not fill: {', '.join(missing)}."
+        )
+    result.warnings.extend(blocked)
+    if pleading is None:
+        result.warnings.append("There is no final statement of claim: the bundle has none.")
+    return _store(
+        actor, case, spec, params, result, pleading, evidence, final=not missing and not blocked
+    )
 
 
 def _page_range(placed: ExhibitRange, language: str) -> str:
@@ -328,7 +349,7 @@ def _store(
     labels = {r.evidence_id: r.label for r in result.exhibits}
     zip_sha = bundle_zip(
         f"{case.reference} bundle v{spec.version}",
-        (volume.pdf for volume in result.volumes),
+        (volume.path for volume in result.volumes),
         (
             (f"originals/{labels.get(item.id, item.id)} {item.original_name}", item.sha256)
             for item in evidence
@@ -353,7 +374,8 @@ def _store(
         created_by_id=actor.user.id if actor.user else None,
     )
     for number, volume in enumerate(result.volumes, 1):
-        sha, size = store.put(volume.pdf)
+        with volume.path.open("rb") as pdf:
+            sha, size = store.put(pdf)
         bundle.volumes.append(
             BundleVolume(
                 number=number,

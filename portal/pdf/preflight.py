@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pikepdf
 
 from .base import font_embedded, text_value, walk
 
 
-def preflight(pdf: bytes) -> list[str]:
-    """What in ``pdf`` a filing bundle must not contain; an empty list when it is clean.
+def preflight(pdf: bytes | Path) -> list[str]:
+    """What in ``pdf`` (bytes, or a file: read as needed, not held) a filing bundle must not
+    contain; an empty list when it is clean.
 
     Each problem is reported once: ``encrypted``, ``OpenAction``, ``additional actions``,
     ``JavaScript``, ``Launch action``, ``form action``, ``embedded file``, ``XFA``,
@@ -23,7 +25,10 @@ def preflight(pdf: bytes) -> list[str]:
             problems.append(problem)
 
     try:
-        document = pikepdf.open(io.BytesIO(pdf))
+        if isinstance(pdf, Path):
+            document = pikepdf.open(pdf, access_mode=pikepdf.AccessMode.stream)
+        else:
+            document = pikepdf.open(io.BytesIO(pdf))
     except pikepdf.PasswordError:
         return ["encrypted"]
     with document:
