@@ -132,6 +132,8 @@ def _upsert(function, external_id: str, data: dict[str, Any]) -> Response:
     for attempt in range(1, UPSERT_TRIES + 1):
         try:
             obj, created = function(api_actor(), external_id, data)
+            # Read before the commit expires them: no query (and transaction) after it.
+            answer = {"external_id": obj.external_id, "id": obj.id, "created": created}
             db.session.commit()
             break
         except IntegrityError as error:
@@ -140,7 +142,7 @@ def _upsert(function, external_id: str, data: dict[str, Any]) -> Response:
                 raise Conflict(
                     f"{external_id} was changed by parallel requests; send it again."
                 ) from error
-    body = UpsertOut().dump({"external_id": obj.external_id, "id": obj.id, "created": created})
+    body = UpsertOut().dump(answer)
     return body, 201 if created else 200
 
 

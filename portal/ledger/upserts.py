@@ -46,6 +46,8 @@ INVOICE_FIELDS = (
 )
 PAYMENT_FIELDS = ("debtor_id", "invoice_id", "date", "currency", "amount")
 CREDIT_NOTE_FIELDS = ("debtor_id", "invoice_id", "date", "currency", "amount")
+#: ``_apply`` without a looked-up row (None means "looked up: there is none").
+_NOT_LOOKED_UP: Any = object()
 
 
 def _apply(
@@ -55,11 +57,15 @@ def _apply(
     external_id: str,
     values: Mapping[str, Any],
     names: tuple[str, ...],
-    existing: Any = None,
+    existing: Any = _NOT_LOOKED_UP,
 ) -> tuple[Any, bool, bool]:
-    """Create or update; returns ``(object, created, changed)``."""
+    """Create or update; returns ``(object, created, changed)``.
+
+    ``existing``: the row the caller already found by this external id, or None if it found
+    none (not looked up again); left out, it is looked up here.
+    """
     external_id = _external_id(external_id)
-    if existing is None:
+    if existing is _NOT_LOOKED_UP:
         existing = db.session.scalar(select(model).where(model.external_id == external_id))
     if existing is None:
         obj = model(external_id=external_id, **{name: values[name] for name in names})
