@@ -108,6 +108,8 @@ class Phase:
     name: str
     seconds: float
     latencies: list[float] = field(default_factory=list)
+    #: Latencies per kind of request (the page mix's pages).
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
@@ -120,14 +122,18 @@ class Phase:
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
 
-    def percentile(self, share: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        if len(self.latencies) == 1:
-            return self.latencies[0]
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[
-            round(share * 100) - 1
-        ]
+    def percentile(self, share: float, kind: str | None = None) -> float:
+        values = self.latencies if kind is None else self.by_kind.get(kind, [])
+        return percentile(values, share)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` quantile (0.95: p95) of ``values``."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float:
@@ -181,7 +187,7 @@ def _children(pid: int) -> list[int]:
 def run_phase(
     name: str,
     clients: Sequence[Client],
-    next_request: Callable[[int, int], tuple[str, dict]],
+    next_request: Callable[[int, int], tuple[str, str, dict]],
     seconds: float,
     server_pids: Sequence[int],
     database: str,
@@ -198,7 +204,7 @@ def run_phase(
         count = 0
         mine, errors, statuses, samples = [], 0, {}, []
         while time.perf_counter() < deadline[0]:
-            path, headers = next_request(index, count)
+            kind, path, headers = next_request(index, count)
             count += 1
             began = time.perf_counter()
             try:
@@ -212,9 +218,11 @@ def run_phase(
                 if len(samples) < 3:
                     samples.append(f"{status} {path}: {body[:160]!r}")
             if time.perf_counter() <= deadline[0]:
-                mine.append(took)
+                mine.append((kind, took))
         with lock:
-            phase.latencies.extend(mine)
+            for kind, took in mine:
+                phase.latencies.append(took)
+                phase.by_kind.setdefault(kind, []).append(took)
             phase.errors += errors
             for key, value in statuses.items():
                 phase.statuses[key] = phase.statuses.get(key, 0) + value
@@ -330,6 +338,12 @@ def report(trivial: Phase, mix: Phase, clients: int, workers: int) -> list[str]:
             f"{phase.client_cpu:>6.2f}c {phase.server_cpu:>7.2f}c {phase.database_cpu:>7.2f}c "
             f"{phase.machine_cpu:>6.2f}c  {statuses}"
         )
+        if len(phase.by_kind) > 1:
+            for kind, values in sorted(phase.by_kind.items()):
+                p50, p95 = percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000
+                lines.append(
+                    f"  {kind:<38} {len(values) / phase.seconds:>8.1f} {p50:>9.1f} {p95:>9.1f}"
+                )
         lines.extend(f"    error: {sample}" for sample in phase.error_samples)
     ratio = mix.percentile(0.95) / trivial.percentile(0.95)
     lines += [
@@ -403,19 +417,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(clients)} clients signed in in {time.perf_counter() - started:.1f} s")
         bearer = {"Authorization": f"Bearer {token}"}
 
-        def trivial(_index: int, _count: int) -> tuple[str, dict]:
-            return "/api/v1/health", {}
+        def trivial(_index: int, _count: int) -> tuple[str, str, dict]:
+            return "health", "/api/v1/health", {}
 
-        def mix(index: int, count: int) -> tuple[str, dict]:
+        def mix(index: int, count: int) -> tuple[str, str, dict]:
             case = cases[(index * 7 + count) % len(cases)]
             kind = (index + count) % 4
             if kind == 0:
-                return "/cases/", {}
+                return "case list", "/cases/", {}
             if kind == 1:
-                return f"/cases/{case}", {}
+                return "case page", f"/cases/{case}", {}
             if kind == 2:
-                return "/ledger/aging", {}
-            return f"/api/v1/cases/{case}", bearer
+                return "aging report", "/ledger/aging", {}
+            return "API case", f"/api/v1/cases/{case}", bearer
 
         # A short warm-up: every worker imports lazily and fills its caches on first use.
         database = make_url(args.database_url).database
