@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import hashlib
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -781,6 +783,8 @@ class Measure:
     status: int = 0
     rows: int | None = None
     error: str | None = None
+    #: The last request's statements.
+    sql: list[str] = field(default_factory=list)
     #: The trivial route's median, measured in turn with this page's requests.
     trivial_ms: float = float("nan")
 
@@ -792,10 +796,13 @@ class Counter:
         from sqlalchemy import event
 
         self.count = 0
+        #: The statements' text (whitespace collapsed), to show what a larger count adds.
+        self.seen: list[str] = []
         event.listen(engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, *args: Any) -> None:
+    def _seen(self, _conn, _cursor, statement: str, *args: Any) -> None:
         self.count += 1
+        self.seen.append(" ".join(statement.split()))
 
 
 def samples(app) -> dict[str, Any]:
@@ -906,6 +913,7 @@ def request(session: Session, page: Page, counter: Counter) -> tuple[float, int,
     client = session.client(page.who)
     headers = session.bearer() if page.api else {}
     before = counter.count
+    counter.seen = []
     started = time.perf_counter()
     answer = client.get(page.url, headers=headers)
     body = answer.get_data()
@@ -945,6 +953,7 @@ def measure(app, page_list: Sequence[Page], repeat: int, label: str) -> list[Mea
                 beside = beside[2:] or times
                 result.trivial_ms = statistics.median(beside) * 1000 if beside else float("nan")
                 result.statements = max(counts, default=statements)
+                result.sql = counter.seen
                 result.size = len(body)
                 if page.url.endswith(".csv"):
                     result.rows = body.count(b"\r\n") - 1
@@ -983,6 +992,22 @@ def _size(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
 
 
+def added(small: Measure, large: Measure) -> list[str]:
+    """The statements the large data set's request sent beyond the small one's (shortened)."""
+    extra = []
+    for tag, _a1, _a2, b1, b2 in difflib.SequenceMatcher(
+        None, [_shape(text) for text in small.sql], [_shape(text) for text in large.sql]
+    ).get_opcodes():
+        if tag in ("insert", "replace"):
+            extra.extend(large.sql[b1:b2])
+    return [text if len(text) <= 140 else text[:137] + "..." for text in extra]
+
+
+def _shape(statement: str) -> str:
+    """A statement with its IN lists' length left out (selectin loads batch their keys)."""
+    return re.sub(r"IN \([^)]*\)", "IN (...)", statement)
+
+
 def _ratio(result: Measure) -> float:
     return result.median_ms / result.trivial_ms
 
@@ -1015,6 +1040,8 @@ def table(large: list[Measure], small: list[Measure]) -> list[str]:
             f"{ratio:>9.1f} {'' if is_trivial else '≤ 10×':>6} {ratio_ok:<6} {counts:>22} "
             f"{same:<6} {_size(result.size):>8}{extra}"
         )
+        if same == "MISSED":
+            lines.extend(f"    more on the large data set: {text}" for text in added(other, result))
     return lines
 
 
