@@ -387,11 +387,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument(
-        "--refresh-figures",
-        action="store_true",
-        help="run flask cases refresh-figures on a reused data set too",
-    )
     parser.add_argument("--writes", action="store_true", help="also run bench/writes.py")
     parser.add_argument("--workers", action="store_true", help="also run bench/workers.py")
     args = parser.parse_args(argv)
@@ -401,9 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"bench/load.py on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}; {params}; "
         f"{args.clients} clients, gunicorn -w {args.gunicorn_workers}, {args.seconds:g} s a phase"
     )
-    app, fresh = scale.prepare(args.database_url, params, True, "large")
-    if fresh or args.refresh_figures:
-        scale.refresh_figures(app, "large")
+    app, _fresh = scale.prepare(args.database_url, params, True, "large")
+    # What the worker keeps current (quick when it already is).
+    scale.refresh_stored(app, "large")
     token = scale.api_token(app, scale.LEGAL)
     cases = open_cases(app, 200)
     folder = scale.bench_folder("load")
