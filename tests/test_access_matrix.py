@@ -139,6 +139,7 @@ MATRIX = [
         "/api/v1/cases/{other_case}/events",
         api(finance="403", lawyer="404"),
     ),
+    Row("main.queue_section", "GET", "/queue/overdue", signed_in(finance="403", lawyer="403")),
     Row("ledger.debtors", "GET", "/ledger/debtors", signed_in(lawyer="403")),
     Row("ledger.debtor", "GET", "/ledger/debtors/D-1", signed_in(lawyer="403")),
     Row("ledger.open_case", "POST", "/ledger/debtors/D-1", signed_in(finance="403", lawyer="403")),

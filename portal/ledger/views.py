@@ -15,11 +15,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -480,39 +480,48 @@ def aging_csv():
     creditor = ["creditor"] if by_creditor else []
     header = ["as_of", "debtor", "debtor_name", *creditor, "currency", *BUCKET_KEYS, "total"]
 
+    app = current_app._get_current_object()
+
     def lines():
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        # A byte-order mark, so spreadsheet programs read the names as UTF-8.
-        out.write("\ufeff")
-        writer.writerow(header)
-        for result in db.session.execute(query.execution_options(yield_per=1000)):
-            row = aging_service.as_row(result._mapping, by_creditor)
-            writer.writerow(
-                [
-                    as_of.isoformat(),
-                    _csv_text(row.debtor),
-                    _csv_text(row.debtor_name),
-                    *([_csv_text(row.creditor)] if by_creditor else []),
-                    row.currency,
-                    *(str(quantize(row.buckets[key], row.currency)) for key in BUCKET_KEYS),
-                    str(quantize(row.total, row.currency)),
-                ]
-            )
-            if out.tell() > 64 * 1024:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue()
+        # Its own app context (and database session), entered only when the body is read.
+        with app.app_context():
+            yield from _aging_lines(query, as_of, by_creditor, header)
 
     suffix = "-by-creditor" if by_creditor else ""
     return Response(
-        stream_with_context(lines()),
+        lines(),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="aging-{as_of.isoformat()}{suffix}.csv"'
         },
     )
+
+
+def _aging_lines(query, as_of: dt.date, by_creditor: bool, header: list[str]):
+    """The CSV's text in chunks of about 64 KB, rows read 1,000 at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    # A byte-order mark, so spreadsheet programs read the names as UTF-8.
+    out.write("\ufeff")
+    writer.writerow(header)
+    for result in db.session.execute(query.execution_options(yield_per=1000)):
+        row = aging_service.as_row(result._mapping, by_creditor)
+        writer.writerow(
+            [
+                as_of.isoformat(),
+                _csv_text(row.debtor),
+                _csv_text(row.debtor_name),
+                *([_csv_text(row.creditor)] if by_creditor else []),
+                row.currency,
+                *(str(quantize(row.buckets[key], row.currency)) for key in BUCKET_KEYS),
+                str(quantize(row.total, row.currency)),
+            ]
+        )
+        if out.tell() > 64 * 1024:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 @bp.get("/aging/invoices")

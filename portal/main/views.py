@@ -75,7 +75,9 @@ QUEUE_PER_PAGE = 50
 @login_required
 def queue_section(key: str):
     """Every row of one work queue section, a page at a time (legal and admins)."""
-    if key not in SECTIONS or current_user.role not in (Role.LEGAL, Role.ADMIN):
+    if current_user.role not in (Role.LEGAL, Role.ADMIN):
+        abort(403)
+    if key not in SECTIONS:
         abort(404)
     today = business_today()
     return render_template(

@@ -168,7 +168,7 @@ def test_dashboard_statements_do_not_grow_with_the_cases(app, as_role, world: Wo
     assert second.status_code == 200
     # 25 rows at 50 a page: one page holding all of them (page 2 asked → the last page).
     assert text(second).count("Chase ") == 25
-    assert as_role("lawyer").get("/queue/overdue").status_code == 404
+    assert as_role("lawyer").get("/queue/overdue").status_code == 403
     assert client.get("/queue/nonsense").status_code == 404
 
 
