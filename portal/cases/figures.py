@@ -62,7 +62,6 @@ def basis() -> str:
 
     digest = hashlib.sha256(str(FIGURES_VERSION).encode())
     for rule in sorted(rules_base.RULES.values(), key=lambda item: item.id):
-        code = getattr(rule.check, "__code__", None)
         digest.update(
             repr(
                 (
@@ -71,12 +70,24 @@ def basis() -> str:
                     sorted(rule.jurisdictions),
                     rule.severity,
                     getattr(rule.check, "__qualname__", ""),
-                    code.co_code if code is not None else b"",
-                    code.co_consts if code is not None else (),
                 )
             ).encode()
         )
+        code = getattr(rule.check, "__code__", None)
+        if code is not None:
+            _digest_code(digest, code)
     return digest.hexdigest()[:16]
+
+
+def _digest_code(digest: Any, code: Any) -> None:
+    """A function's byte code and constants, nested functions included — never a ``repr`` that
+    holds a memory address, so every process computes the same fingerprint."""
+    digest.update(code.co_code)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_code"):
+            _digest_code(digest, constant)
+        else:
+            digest.update(repr(constant).encode())
 
 
 # --- computing -----------------------------------------------------------------------------

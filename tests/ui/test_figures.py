@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import subprocess
+import sys
 from decimal import Decimal
 
 from sqlalchemy import event, func, select, update
@@ -259,3 +262,26 @@ def test_debtor_list_sorts_by_figures_live_and_stored(app, as_role, world: World
     # same direction, so D-2 (created second) comes first.
     assert order("/ledger/debtors?sort=open_cases&dir=desc")[:2] == ["D-2", "D-1"]
     assert order("/ledger/debtors?sort=name")[:2] == ["B-0", "B-1"]
+
+
+def test_the_basis_is_the_same_in_every_process(app, tmp_path):
+    """Figures stored by the worker must count as current in the web processes: the rules'
+    fingerprint may not depend on anything a process chooses (memory addresses, hash seeds)."""
+    script = (
+        "from portal import create_app\n"
+        f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/b.db', 'SECRET_KEY': 'x'}})\n"
+        "from portal.cases.figures import basis\n"
+        "print(basis())\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PORTAL_INSTANCE_PATH": str(tmp_path)},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    with app.app_context():
+        assert seen == {figures.basis()}
