@@ -24,6 +24,7 @@ while it writes. The volumes are files in a folder that the ``BundleResult`` own
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import functools
 import hashlib
@@ -66,6 +67,9 @@ class Part:
     #: the PDF as a file instead of ``pdf`` (a file-store path); it must not change while the
     #: bundle is built
     path: Path | None = None
+    #: the SHA-256 of the sanitised ``path``, when the caller knows it (a file store's name
+    #: for it, just verified): the builder does not read the file again to hash it
+    sha256: str | None = None
 
     def read(self) -> bytes:
         """The PDF's bytes, from ``path`` when given."""
@@ -227,9 +231,10 @@ class _Build:
         try:
             if part.path is not None and part.sanitised:
                 # The file is the PDF: hashed as it is read, never held.
-                path = part.path
-                with path.open("rb") as file:
-                    sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+                path, sha256 = part.path, part.sha256
+                if sha256 is None:
+                    with path.open("rb") as file:
+                        sha256 = hashlib.file_digest(file, "sha256").hexdigest()
                 size, notes = path.stat().st_size, []
             else:
                 original = part.read()
@@ -369,7 +374,7 @@ class _Build:
             # links[offset] belongs to the cover; the index pages' follow it
             index_links = generated.links[offset + 1 : offset + per_volume]
             path = self.folder / f"volume-{number}.pdf"
-            self._volume(
+            report = self._volume(
                 path, number, len(volumes), volume, front, stamp_font,
                 (made, offset + 1, offset + per_volume), index_links,
                 (made, divider_pages, blank_pages),
@@ -386,7 +391,7 @@ class _Build:
                     sha256=sha256,
                 )
             )
-            reports.append(check_volume(number, path, volume, self.profile))
+            reports.append(report)
         exhibits = self._ranges(layout)
         manifest = self._manifest(layout, out_volumes, exhibits, built_at)
         warnings = list(dict.fromkeys(w for report in reports for w in report.warnings))
@@ -396,10 +401,10 @@ class _Build:
 
     def _volume(
         self, path, number, volumes, volume, front, stamp_font, front_pages, index_links, dividers
-    ) -> None:
+    ) -> PreflightReport:
         """Volume ``number`` saved to ``path``: its cover and index (``front_pages``: the front
         matter's file and the first and last page), its documents, stamped, linked,
-        bookmarked."""
+        bookmarked; its preflight report."""
         spec = self.spec
         made, first, last = front_pages
         divider_file, divider_pages, blank_pages = dividers
@@ -418,9 +423,11 @@ class _Build:
                 selection += [str(divider_file), str(next(blank_pages))]
             labels += [doc.label if doc.section == "exhibits" else None] * doc.pages
             placed.append((doc, start, start - 1 if doc.divider else start))
-        merged = self.parts / f"merged-{number}.pdf"
-        _merge(selection, merged)
-        with self._open(merged, "volume") as document:
+        # Trimmed first: what the reading of the parts freed goes back to the system before
+        # qpdf takes the memory for the volume's pages (glibc would keep it, unused by qpdf).
+        _trim_memory()
+        job, document = _merge(selection, self.parts / f"merged-{number}.pdf")
+        with document:
             if len(document.pages) != len(labels):
                 raise BundleFailed("A volume did not come out at the length it was laid out for.")
             pages = document.pages
@@ -454,7 +461,10 @@ class _Build:
             # The unchanged streams (the inputs' contents and images) are read from the
             # merged file as they are written.
             _save(document, path)
-        merged.unlink()
+            # Checked as saved, not read back from the file: the same objects.
+            report = check_volume(number, path, volume, self.profile, document)
+        del job  # it holds the parts open until the volume is written
+        return report
 
     def _manifest(self, layout, volumes, exhibits, built_at) -> dict:
         spec = self.spec
@@ -526,13 +536,29 @@ def _save(document: pikepdf.Pdf, path: Path) -> None:
         )
 
 
-def _merge(selection: list[str], path: Path) -> None:
-    """The pages of ``selection`` (qpdf's ``--pages``: files each followed by a page range)
-    merged into ``path`` by qpdf, which copies each stream from its file as it writes it.
+def _merge(selection: list[str], path: Path) -> tuple[pikepdf.Job, pikepdf.Pdf]:
+    """The pages of ``selection`` (qpdf's ``--pages``: files each followed by a page range) in
+    one document made by qpdf, and the job, which must be kept until the document is saved.
 
-    Streams are copied as they are (not decoded, not compressed): the volume is written once
-    more, by ``_save``, with the bundle's options. The ID is made from the content (the saved
-    volume keeps it), so the same parts make the same bytes, wherever their files are."""
-    options = ["--warning-exit-0", "--no-warn", "--decode-level=none", "--compress-streams=n",
-               "--object-streams=disable", "--deterministic-id"]  # fmt: skip
-    pikepdf.Job(["qpdf", "--empty", *options, "--pages", *selection, "--", str(path)]).run()
+    Nothing is written (``path`` is only named): the pages refer to their files, and the
+    document reads each stream from its file as it is saved, where pikepdf's own page copy
+    reads every copied stream into memory at once."""
+    job = pikepdf.Job(["qpdf", "--empty", "--warning-exit-0", "--no-warn", "--pages",
+                       *selection, "--", str(path)])  # fmt: skip
+    return job, job.create_pdf()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; other C libraries have none
+    except (OSError, AttributeError):
+        return None
+
+
+def _trim_memory() -> None:
+    """Gives the C library's free memory back to the system (glibc keeps what libqpdf frees,
+    many small objects, for reuse)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

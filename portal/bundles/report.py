@@ -35,12 +35,14 @@ class PreflightReport:
 
 
 def check_volume(
-    number: int, pdf: Path, plan: VolumePlan, profile: CourtProfile
+    number: int, pdf: Path, plan: VolumePlan, profile: CourtProfile, document=None
 ) -> PreflightReport:
-    """The report for volume ``number`` (its file ``pdf``)."""
+    """The report for volume ``number`` (its file ``pdf``; ``document``, when given, is what
+    was saved to it, checked as it is instead of read again)."""
     # The catalogue's /OpenAction is the builder's own: a destination (first page at 100 %),
     # not an action. Inputs contribute pages only, so no other OpenAction can be there.
-    problems = [problem for problem in preflight(pdf) if problem != "OpenAction"]
+    checked = preflight(pdf if document is None else document)
+    problems = [problem for problem in checked if problem != "OpenAction"]
     pages = plan.last_page - plan.first_page + 1
     size = pdf.stat().st_size
     report = PreflightReport(

@@ -194,6 +194,7 @@ def _run(job: Job) -> str:
                 kind="exhibit",
                 title=item.description or item.original_name,
                 path=store.verified_path(item.rendition_sha256),
+                sha256=item.rendition_sha256,
                 evidence_id=item.id,
                 evidence_kind=item.kind.value,
                 date=item.document_date,

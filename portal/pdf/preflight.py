@@ -10,20 +10,16 @@ import pikepdf
 from .base import font_embedded, text_value, walk
 
 
-def preflight(pdf: bytes | Path) -> list[str]:
-    """What in ``pdf`` (bytes, or a file: read as needed, not held) a filing bundle must not
-    contain; an empty list when it is clean.
+def preflight(pdf: bytes | Path | pikepdf.Pdf) -> list[str]:
+    """What in ``pdf`` (bytes, a file — read as needed, not held — or an open document, as it
+    is: e.g. as just saved) a filing bundle must not contain; an empty list when it is clean.
 
     Each problem is reported once: ``encrypted``, ``OpenAction``, ``additional actions``,
     ``JavaScript``, ``Launch action``, ``form action``, ``embedded file``, ``XFA``,
     ``multimedia``, ``fonts not embedded``.
     """
-    problems: list[str] = []
-
-    def found(problem: str) -> None:
-        if problem not in problems:
-            problems.append(problem)
-
+    if isinstance(pdf, pikepdf.Pdf):
+        return _problems(pdf)
     try:
         if isinstance(pdf, Path):
             document = pikepdf.open(pdf, access_mode=pikepdf.AccessMode.stream)
@@ -32,22 +28,32 @@ def preflight(pdf: bytes | Path) -> list[str]:
     except pikepdf.PasswordError:
         return ["encrypted"]
     with document:
-        if document.is_encrypted:
-            found("encrypted")
-        root = document.Root
-        if "/OpenAction" in root:
-            found("OpenAction")
-        names = root.get("/Names")
-        if isinstance(names, pikepdf.Dictionary):
-            if "/JavaScript" in names:
-                found("JavaScript")
-            if "/EmbeddedFiles" in names:
-                found("embedded file")
-        form = root.get("/AcroForm")
-        if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
-            found("XFA")
-        for obj in walk(document.trailer):
-            _preflight_object(obj, found)
+        return _problems(document)
+
+
+def _problems(document: pikepdf.Pdf) -> list[str]:
+    problems: list[str] = []
+
+    def found(problem: str) -> None:
+        if problem not in problems:
+            problems.append(problem)
+
+    if document.is_encrypted:
+        found("encrypted")
+    root = document.Root
+    if "/OpenAction" in root:
+        found("OpenAction")
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary):
+        if "/JavaScript" in names:
+            found("JavaScript")
+        if "/EmbeddedFiles" in names:
+            found("embedded file")
+    form = root.get("/AcroForm")
+    if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
+        found("XFA")
+    for obj in walk(document.trailer):
+        _preflight_object(obj, found)
     return problems
 
 
