@@ -42,9 +42,17 @@ def ordered(
 ) -> Select:
     """``query`` ordered by the sort's columns (empty values last either way), then ``tiebreak``
     in the same direction so that paging is stable."""
-    clauses = [
-        nulls_last(column.desc() if sort.descending else column.asc())
-        for column in columns[sort.key]
-    ]
+    clauses = []
+    for column in columns[sort.key]:
+        clause = column.desc() if sort.descending else column.asc()
+        # NULLS LAST only where there can be nulls: on a NOT NULL column it would keep the
+        # database from reading the column's index in order.
+        clauses.append(nulls_last(clause) if _nullable(column) else clause)
     clauses.append(tiebreak.desc() if sort.descending else tiebreak.asc())
     return query.order_by(*clauses)
+
+
+def _nullable(column: Any) -> bool:
+    """Whether a sort column may hold nulls (unknown expressions are assumed to)."""
+    expression = getattr(column, "expression", column)
+    return getattr(expression, "nullable", True) is not False

@@ -52,6 +52,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('open', sa.Boolean(), nullable=False),
     sa.Column('due', sa.Date(), nullable=False),
     sa.Column('label', sa.String(length=300), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=True),
@@ -63,14 +64,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_deadline'))
     )
     with op.batch_alter_table('case_deadline', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_deadline_case_id'), ['case_id'], unique=False)
-        batch_op.create_index('ix_case_deadline_kind_due', ['kind', 'due'], unique=False)
+        batch_op.create_index('ix_case_deadline_case_kind', ['case_id', 'kind'], unique=False)
+        batch_op.create_index('ix_case_deadline_kind_due', ['kind', 'open', 'due'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('case_deadline', schema=None) as batch_op:
         batch_op.drop_index('ix_case_deadline_kind_due')
-        batch_op.drop_index(batch_op.f('ix_case_deadline_case_id'))
+        batch_op.drop_index('ix_case_deadline_case_kind')
     op.drop_table('case_deadline')
     with op.batch_alter_table('case_figures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_figures_readiness_blockers'))

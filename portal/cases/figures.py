@@ -41,8 +41,7 @@ from ..ledger.models import (
 )
 from .claims import CaseClaim, build_claims
 from .models import Case, CaseDeadline, CaseFigures, CaseStatus, Stage, case_invoice
-from .present import effective_next_action
-from .timeline import promise_states, reconciliation_state
+from .timeline import effective_next_action, promise_states, reconciliation_state
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +131,13 @@ def _rows(
         **_readiness_summary(case, states),
     }
     deadlines = []
-    base = {"case_id": case.id, "label": "", "note": None, "since": None}
+    base = {
+        "case_id": case.id,
+        "open": case.status is CaseStatus.OPEN,
+        "label": "",
+        "note": None,
+        "since": None,
+    }
     if figures["next_due"] is not None:
         deadlines.append(
             base
@@ -272,6 +277,12 @@ def _touched(session: Session) -> dict[str, set]:
     return session.info.setdefault(_TOUCHED, {"case": set(), "invoice": set(), "debtor": set()})
 
 
+def touch(case_id: int) -> None:
+    """Note a case changed by a statement the session's flush does not see (a bulk ``UPDATE``),
+    so its figures are computed before the commit all the same."""
+    _touched(db.session)["case"].add(case_id)
+
+
 def _collect(session: Session, _flush_context: Any) -> None:
     """After a flush: note the cases (directly or through invoices and debtors) it touched."""
     touched = _touched(session)
@@ -315,9 +326,10 @@ def _cases_touched(touched: dict[str, set]) -> set[int]:
 
 def _before_commit(session: Session) -> None:
     """Compute the figures of what this transaction touched, inside it, before it commits."""
+    # What is still pending is flushed first: its flush tells what it touched.
+    session.flush()
     if _TOUCHED not in session.info:
         return
-    session.flush()
     for _round in range(3):
         touched = session.info.pop(_TOUCHED, None)
         if not touched:

@@ -95,6 +95,8 @@ class Case(TimestampMixin, db.Model):
     """An arrears case against one debtor, owned by in-house legal, maybe assigned to counsel."""
 
     __tablename__ = "case"
+    #: The case list's default order (most recently updated first).
+    __table_args__ = (Index("ix_case_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Human reference, e.g. ``AC-2026-0007``; unique per installation.
@@ -216,12 +218,18 @@ class CaseDeadline(db.Model):
     limitation deadline. The work queue pages through them by kind and date."""
 
     __tablename__ = "case_deadline"
-    __table_args__ = (Index("ix_case_deadline_kind_due", "kind", "due"),)
+    __table_args__ = (
+        # The work queue pages through one kind by date; lists read a page of cases' deadlines.
+        Index("ix_case_deadline_kind_due", "kind", "open", "due"),
+        Index("ix_case_deadline_case_kind", "case_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     #: ``next_action``, ``promise``, ``reply_by`` or ``limitation``.
     kind: Mapped[str] = mapped_column(String(20))
+    #: The case is open (the work queue's cases): kept here so the queue reads one table.
+    open: Mapped[bool] = mapped_column(default=True)
     due: Mapped[dt.date]
     #: The action's text, the invoice number; for a promise or reconciliation, empty.
     label: Mapped[str] = mapped_column(String(300), default="")

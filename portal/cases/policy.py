@@ -21,6 +21,11 @@ def visible_cases(user: User) -> Select[tuple[Case]]:
     return query
 
 
+def sees_every_case(user: User) -> bool:
+    """Whether ``visible_cases`` is every case (staff), so a query need not join it."""
+    return has_permission(user, Permission.VIEW_CASES) and user.role is not Role.LAWYER
+
+
 def can_view_case(user: User, case: Case) -> bool:
     """Whether ``user`` may see ``case`` at all."""
     if not has_permission(user, Permission.VIEW_CASES):

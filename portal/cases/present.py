@@ -10,7 +10,7 @@ from ..money import quantize
 from .claims import CaseClaim, build_claim
 from .models import Case
 from .readiness import case_readiness
-from .timeline import promise_states, reconciliation_state
+from .timeline import effective_next_action, promise_states, reconciliation_state
 
 
 def money(amount: Decimal | None, currency: str | None) -> str | None:
@@ -26,21 +26,6 @@ def percent(rate: Decimal | None) -> str | None:
         return None
     text = format(rate.normalize(), "f")
     return text
-
-
-def effective_next_action(case: Case, promises) -> dict[str, str | None]:
-    """The next action as the work queue sees it: a broken promise reopens it on the day after
-    the promised date, unless legal already planned something earlier."""
-    broken = [state.broken_on for state in promises if state.broken_on]
-    due, text, reason = case.next_action_due, case.next_action, "planned"
-    if broken and (due is None or max(broken) < due):
-        due, reason = max(broken), "promise broken"
-        text = f"Follow up the broken promise due {(due - dt.timedelta(days=1)).isoformat()}"
-    return {
-        "text": text,
-        "due": due.isoformat() if due else None,
-        "reason": reason if due else None,
-    }
 
 
 def case_payload(

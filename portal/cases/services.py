@@ -18,6 +18,7 @@ from ..extensions import db
 from ..jurisdictions.rules.base import Finding
 from ..ledger.models import CreditorEntity, Debtor, Invoice
 from ..security import Role
+from . import figures
 from .models import Case, CaseReferenceSequence, CaseStatus, Outcome, Stage, case_invoice
 
 LADDER = list(Stage)
@@ -241,6 +242,8 @@ def _compare_and_set(case: Case, **values: Any) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(case)
+    # A bulk UPDATE: the session's flush does not see it, so the figures are told.
+    figures.touch(case.id)
     if moved.rowcount != 1:
         raise CaseChanged(
             f"{case.reference} was changed meanwhile: it is now at {case.stage.label} "

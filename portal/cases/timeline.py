@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..money import format_money
-from .models import CaseEvent, EventType
+from .models import Case, CaseEvent, EventType
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,18 @@ def describe(event: CaseEvent) -> str:
             return f"Property preservation applied for at {d.get('court')}: {d.get('description')}"
         case _:
             return d.get("text", "")
+
+
+def effective_next_action(case: Case, promises) -> dict[str, str | None]:
+    """The next action as the work queue sees it: a broken promise reopens it on the day after
+    the promised date, unless legal already planned something earlier."""
+    broken = [state.broken_on for state in promises if state.broken_on]
+    due, text, reason = case.next_action_due, case.next_action, "planned"
+    if broken and (due is None or max(broken) < due):
+        due, reason = max(broken), "promise broken"
+        text = f"Follow up the broken promise due {(due - dt.timedelta(days=1)).isoformat()}"
+    return {
+        "text": text,
+        "due": due.isoformat() if due else None,
+        "reason": reason if due else None,
+    }

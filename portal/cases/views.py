@@ -57,9 +57,9 @@ from .models import (
     Outcome,
     Stage,
 )
-from .present import case_payload, effective_next_action
+from .present import case_payload
 from .readiness import readiness_many
-from .timeline import describe, promise_states, reconciliation_state
+from .timeline import describe, effective_next_action, promise_states, reconciliation_state
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 bp.add_app_template_filter(money_filter, "money")

@@ -20,7 +20,7 @@ from ..accounts.models import User
 from ..business_time import today as business_today
 from ..extensions import db
 from . import policy
-from .models import Case, CaseDeadline, CaseStatus
+from .models import Case, CaseDeadline
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,16 @@ class Section:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-min(self.total, COUNT_CAP) // self.per_page))
 
+    @property
+    def shown_total(self) -> str:
+        """The count as shown: exact up to the cap, then "1,000+"."""
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else str(self.total)
+
+
+#: Rows counted at most: beyond it a section says "1,000+" (a count costs as much as its rows).
+COUNT_CAP = 1000
 
 #: Section key → (title, deadline kind).
 SECTIONS: dict[str, tuple[str, str]] = {
@@ -97,6 +105,13 @@ class WorkQueue:
     @property
     def count(self) -> int:
         return sum(section.total for section in self.sections.values())
+
+    @property
+    def shown_count(self) -> str:
+        """The badge's count ("1,000+" once any section reaches the cap)."""
+        totals = [section.total for section in self.sections.values()]
+        shown = sum(min(total, COUNT_CAP) for total in totals)
+        return f"{shown:,}+" if any(total > COUNT_CAP for total in totals) else str(shown)
 
     @property
     def overdue_actions(self) -> list[OverdueAction]:
@@ -122,12 +137,11 @@ def _warning_days() -> int:
 def _query(user: User, key: str, today: dt.date) -> Select:
     """The deadlines of ``key``'s section among the user's visible open cases."""
     kind = SECTIONS[key][1]
-    visible = policy.visible_cases(user).where(Case.status == CaseStatus.OPEN).subquery()
-    query = (
-        select(CaseDeadline)
-        .join(visible, visible.c.id == CaseDeadline.case_id)
-        .where(CaseDeadline.kind == kind)
-    )
+    # The rows carry whether their case is open; staff see every case, so no join is needed.
+    query = select(CaseDeadline).where(CaseDeadline.kind == kind, CaseDeadline.open.is_(True))
+    if not policy.sees_every_case(user):
+        visible = policy.visible_cases(user).with_only_columns(Case.id)
+        query = query.where(CaseDeadline.case_id.in_(visible))
     if key == "promises":
         # Broken: its day passed without payment in full.
         return query.where(CaseDeadline.due < today, CaseDeadline.paid < CaseDeadline.amount)
@@ -171,8 +185,16 @@ def section(
     """One page of a section (two queries, whatever the number of cases)."""
     today = today or business_today()
     query = _query(user, key, today)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+    # Counted up to a cap, so the count costs the same whatever the number of cases.
+    total = (
+        db.session.scalar(
+            select(func.count()).select_from(
+                query.with_only_columns(CaseDeadline.id).limit(COUNT_CAP + 1).subquery()
+            )
+        )
+        or 0
+    )
+    pages = max(1, -(-min(total, COUNT_CAP) // per_page))
     page = min(max(page, 1), pages)
     deadlines = db.session.scalars(
         query.join(Case, Case.id == CaseDeadline.case_id)
