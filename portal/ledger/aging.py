@@ -347,9 +347,10 @@ def _collect(session: Session, _flush_context) -> None:
 def _before_commit(session: Session) -> None:
     """Recompute the touched debtors' stored aging inside the transaction, as of the day the
     stored rows are of (so the stored aging stays one day's; the daily refresh moves it on)."""
+    # What is still pending is flushed first: its flush tells what it touched.
+    session.flush()
     if _TOUCHED not in session.info:
         return
-    session.flush()
     touched = session.info.pop(_TOUCHED, None) or {}
     debtors = {item for item in touched.get("debtor", ()) if item is not None}
     invoices = [item for item in touched.get("invoice", ()) if item is not None]

@@ -64,7 +64,8 @@ class Debtor(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
+    #: Indexed: the debtor list and the aging report are ordered by name.
+    name: Mapped[str] = mapped_column(String(300), index=True)
     kind: Mapped[DebtorKind] = mapped_column(str_enum(DebtorKind, "debtor_kind"))
     registration_id: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(Text)
