@@ -361,20 +361,18 @@ def report(trivial: Phase, mix: Phase, clients: int, workers: int) -> list[str]:
     return lines
 
 
-def optional_benches(args: argparse.Namespace) -> list[str]:
-    """``bench/writes.py`` and ``bench/workers.py`` target rows, when asked for and present."""
-    lines = []
+def optional_benches(args: argparse.Namespace) -> None:
+    """Run ``bench/writes.py`` and ``bench/workers.py`` when asked for and present; print their
+    target rows."""
     for flag, name in ((args.writes, "writes"), (args.workers, "workers")):
         if not flag:
             continue
         if not (ROOT / "bench" / f"{name}.py").exists():
-            lines.append(f"bench/{name}.py: not there yet, skipped")
+            print(f"\nbench/{name}.py: not there yet, skipped")
             continue
-        module = __import__(name)
-        lines.append(f"bench/{name}.py:")
-        for row in module.measure():
-            lines.append(f"  {row.line() if hasattr(row, 'line') else row}")
-    return lines
+        print(f"\nbench/{name}.py (its own data and servers):", flush=True)
+        rows = __import__(name).measure()
+        print("\n".join(f"  {row.line() if hasattr(row, 'line') else row}" for row in rows))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -459,9 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     lines = report(first, second, args.clients, args.gunicorn_workers)
     print("\n".join(lines))
-    extra = optional_benches(args)
-    if extra:
-        print("\n" + "\n".join(extra))
+    optional_benches(args)
     ratio_ok = second.percentile(0.95) <= TARGET_RATIO * first.percentile(0.95)
     return 0 if second.errors == 0 and ratio_ok else 1
 
