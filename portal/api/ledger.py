@@ -200,7 +200,14 @@ class Aging(MethodView):
     def get(self, args: dict[str, Any]):
         """Outstanding per debtor and currency in aging buckets as of a date."""
         as_of = args["as_of"] or business_today()
-        rows = aging_service.aging(as_of, by_creditor=args["by_creditor"])
+        # The stored aging when it is as of that day (else computed from the ledger).
+        query, _stored = aging_service.report_query(
+            as_of, args["by_creditor"], aging_service.AgingFilter()
+        )
+        rows = [
+            aging_service.as_row(row._mapping, args["by_creditor"])
+            for row in db.session.execute(query)
+        ]
         items = [
             {
                 "debtor": row.debtor,

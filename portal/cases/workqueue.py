@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager
 from ..accounts.models import User
 from ..business_time import today as business_today
 from ..extensions import db
+from ..ledger.models import Debtor
 from . import policy
 from .models import Case, CaseDeadline
 
@@ -198,7 +199,8 @@ def section(
     page = min(max(page, 1), pages)
     deadlines = db.session.scalars(
         query.join(Case, Case.id == CaseDeadline.case_id)
-        .options(contains_eager(CaseDeadline.case).selectinload(Case.debtor))
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .options(contains_eager(CaseDeadline.case).contains_eager(Case.debtor))
         .order_by(CaseDeadline.due, CaseDeadline.case_id, CaseDeadline.label)
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -110,13 +110,13 @@ def aging(
                 currency=mapping["currency"],
                 buckets={key: mapping[key] or Decimal(0) for key, _l, _d in BUCKETS},
                 open_invoices=int(mapping["open_invoices"] or 0),
-                oldest_overdue=_date(mapping["oldest_overdue"]),
+                oldest_overdue=as_date(mapping["oldest_overdue"]),
             )
         )
     return rows
 
 
-def _date(value) -> dt.date | None:
+def as_date(value) -> dt.date | None:
     """A date from ``MIN(CASE … date)``: SQLite answers with the ISO text."""
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -165,6 +165,11 @@ def store(as_of: dt.date, debtor_ids: Sequence[int] | None = None) -> int:
             ],
         )
     return len(rows)
+
+
+def stored_total():
+    """A stored row's buckets added up (SQL)."""
+    return sum((DebtorAging.__table__.c[key] for key in KEYS[1:]), DebtorAging.current)
 
 
 def stored_as_of() -> dt.date | None:
@@ -297,7 +302,7 @@ def debtor_totals(as_of: dt.date):
     """Per debtor: outstanding in every currency added up (for ordering only), open invoices and
     the oldest overdue due date — from the stored aging when it is as of ``as_of``."""
     if stored_as_of() == as_of:
-        total = sum((DebtorAging.__table__.c[key] for key in KEYS[1:]), DebtorAging.current)
+        total = stored_total()
         return (
             select(
                 DebtorAging.debtor_id.label("debtor_id"),

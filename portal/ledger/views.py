@@ -88,9 +88,32 @@ class Balance:
 
 
 def balances_by_debtor(debtor_ids: list[int], today: dt.date) -> dict[int, list[Balance]]:
-    """Outstanding per debtor and currency, for many debtors in one grouped query."""
+    """Outstanding per debtor and currency, for many debtors in one grouped query (from the
+    stored aging when it is today's)."""
     if not debtor_ids:
         return {}
+    if aging_service.stored_as_of() == today:
+        total = sum(
+            (DebtorAging.__table__.c[key] for key in aging_service.KEYS[1:]), DebtorAging.current
+        )
+        stored: dict[int, list[Balance]] = defaultdict(list)
+        for debtor_id, currency, amount, open_count, oldest in db.session.execute(
+            select(
+                DebtorAging.debtor_id,
+                DebtorAging.currency,
+                type_coerce(func.sum(total), Money),
+                func.sum(DebtorAging.open_invoices),
+                func.min(DebtorAging.oldest_overdue),
+            )
+            .where(DebtorAging.debtor_id.in_(debtor_ids))
+            .group_by(DebtorAging.debtor_id, DebtorAging.currency)
+            .order_by(DebtorAging.debtor_id, DebtorAging.currency)
+        ):
+            if amount:
+                stored[debtor_id].append(
+                    Balance(currency, amount, int(open_count or 0), aging_service.as_date(oldest))
+                )
+        return stored
     _credited, _paid, outstanding, joins = invoice_balances()
     is_open = outstanding > 0
     query = joins(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..business_time import today as business_today
@@ -39,7 +39,9 @@ def dashboard():
     )
     recent = db.session.scalars(
         policy.visible_cases(current_user)
-        .options(selectinload(Case.debtor), selectinload(Case.lawyer))
+        # Joined, not a query per relation: the statement count does not depend on whether
+        # the recent cases have lawyers.
+        .options(joinedload(Case.debtor), joinedload(Case.lawyer))
         .order_by(Case.updated_at.desc())
         .limit(8)
     ).all()
