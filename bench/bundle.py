@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import hashlib
 import io
 import random
 import statistics
@@ -157,8 +159,16 @@ def evidence_list(ranges) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def sha256(path: Path) -> str:
+    """The file's SHA-256, as the file store names it."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
 def portal_build(paths: list[Path]):
-    """``build_bundle`` on ``paths`` (files, already sanitised: as the job gives them)."""
+    """``build_bundle`` on ``paths`` (files, already sanitised, with their file-store hash: as
+    the job gives them)."""
     from portal.bundles.builder import BundleSpec, Part, build_bundle
     from portal.bundles.profiles import get_profile
 
@@ -167,6 +177,7 @@ def portal_build(paths: list[Path]):
             kind="exhibit",
             title=f"Exhibit {n}",
             path=path,
+            sha256=sha256(path),
             evidence_id=n,
             evidence_kind=("invoice", "correspondence", "statement")[n % 3],
             date=ON - dt.timedelta(days=n),
@@ -215,8 +226,6 @@ class Job:
             self.case, self.token = self._case(paths)
 
     def _case(self, paths: list[Path]) -> tuple[int, str]:
-        import hashlib
-
         from portal.accounts.services import create_token
         from portal.cases.services import open_case
         from portal.evidence.models import Evidence, EvidenceKind, RenditionStatus
@@ -321,6 +330,8 @@ def memory_child(pages: int) -> int:
 
     paths = make_inputs(pages, OUT / f"{INPUTS}-{pages}")
     inputs = sum(path.stat().st_size for path in paths) / 1e6
+    for path in paths:
+        sha256(path)
     before = memory_mb("VmRSS")
     result = portal_build(paths)
     peak = memory_mb("VmHWM")
@@ -354,6 +365,8 @@ def main() -> int:
     print(f"bench/bundle: {args.pages} mixed pages in {OUT} …", flush=True)
     paths = make_inputs(args.pages, OUT / f"{INPUTS}-{args.pages}")
     inputs_mb = sum(path.stat().st_size for path in paths) / 1e6
+    for path in paths:
+        sha256(path)  # known to the file store before the job starts
     portal_build(paths[:3])  # warm-up: fonts read once per process, as in the job worker
     with tempfile.TemporaryDirectory(prefix="bench-bundle-") as folder:
         job = Job(paths, Path(folder))

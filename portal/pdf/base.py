@@ -70,22 +70,29 @@ def text_value(value: pikepdf.Object | None) -> str:
     return str(value) if value is not None else ""
 
 
-def walk(start: pikepdf.Object) -> Iterator[pikepdf.Dictionary]:
-    """Every dictionary (and stream dictionary) reachable from ``start``, each once."""
+def walk(start: pikepdf.Object, skip: frozenset[str] = frozenset()) -> Iterator[pikepdf.Dictionary]:
+    """Every dictionary (and stream dictionary) reachable from ``start``, each once; the
+    values of keys in ``skip`` are not followed."""
     seen: set[tuple[int, int]] = set()
     stack = [start]
+
+    def values(obj: pikepdf.Dictionary):
+        if not skip:
+            return obj.values()
+        return (value for key, value in obj.items() if key not in skip)
+
     while stack:
         obj = stack.pop()
         if isinstance(obj, pikepdf.Stream):
             if already_seen(obj, seen):
                 continue
             yield obj.stream_dict
-            stack.extend(obj.stream_dict.values())
+            stack.extend(values(obj.stream_dict))
         elif isinstance(obj, pikepdf.Dictionary):
             if already_seen(obj, seen):
                 continue
             yield obj
-            stack.extend(obj.values())
+            stack.extend(values(obj))
         elif isinstance(obj, pikepdf.Array):
             if already_seen(obj, seen):
                 continue
