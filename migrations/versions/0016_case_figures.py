@@ -65,7 +65,7 @@ def upgrade():
     )
     with op.batch_alter_table('case_deadline', schema=None) as batch_op:
         batch_op.create_index('ix_case_deadline_case_kind', ['case_id', 'kind'], unique=False)
-        batch_op.create_index('ix_case_deadline_kind_due', ['kind', 'open', 'due'], unique=False)
+        batch_op.create_index('ix_case_deadline_kind_due', ['kind', 'open', 'due', 'case_id', 'id'], unique=False)
 
 
 def downgrade():

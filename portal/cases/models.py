@@ -219,8 +219,9 @@ class CaseDeadline(db.Model):
 
     __tablename__ = "case_deadline"
     __table_args__ = (
-        # The work queue pages through one kind by date; lists read a page of cases' deadlines.
-        Index("ix_case_deadline_kind_due", "kind", "open", "due"),
+        # The work queue pages through one kind by date, in this index's order (so a page
+        # reads its rows and stops); lists read a page of cases' deadlines.
+        Index("ix_case_deadline_kind_due", "kind", "open", "due", "case_id", "id"),
         Index("ix_case_deadline_case_kind", "case_id", "kind"),
     )
 

@@ -201,7 +201,7 @@ def section(
         query.join(Case, Case.id == CaseDeadline.case_id)
         .join(Debtor, Debtor.id == Case.debtor_id)
         .options(contains_eager(CaseDeadline.case).contains_eager(Case.debtor))
-        .order_by(CaseDeadline.due, CaseDeadline.case_id, CaseDeadline.label)
+        .order_by(CaseDeadline.due, CaseDeadline.case_id, CaseDeadline.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
