@@ -98,6 +98,10 @@ def capture_pending_head(session: Session, connection: Connection) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _write_pending(session: Session) -> None:
+    # SQLAlchemy also calls this when a savepoint is released (``begin_nested``): the real
+    # commit comes later, and only it may write the checkpoint.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if pending is not None and has_app_context():
         # No audit row in that transaction: the head is read now, after the commit.

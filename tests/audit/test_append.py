@@ -114,3 +114,20 @@ def test_a_row_recorded_by_another_before_commit_listener_is_kept(ctx):
         event.remove(session_class, "before_commit", late)
     assert entries() == ["early", "late"]
     assert verify_chain() == (2, None)
+
+
+def test_a_released_savepoint_does_not_write_the_checkpoint(ctx):
+    """SQLAlchemy reports a savepoint's release as a commit; the checkpoint waits for the real
+    one (the case figures compute inside a savepoint just before every commit)."""
+    record(Actor.system(), "test.savepoint", "test", "1")
+    checkpoint_after_commit("signature")
+    with db.session.begin_nested():
+        record(Actor.system(), "test.savepoint", "test", "2")
+    path = checkpoint_path()
+    before = path.read_text().splitlines() if path.exists() else []
+    db.session.commit()
+    lines = path.read_text().splitlines()
+    # One checkpoint line, written by the commit and naming its last row.
+    assert len(lines) == len(before) + 1
+    newest = db.session.scalar(select(func.max(AuditEntry.id)))
+    assert json.loads(lines[-1])["entry_id"] == newest
