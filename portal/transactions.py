@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
 from .domain import Conflict
@@ -58,3 +59,12 @@ def init_app(app: Flask) -> None:
             wrapped = transactional(view)
             wrapped._transactional = True  # type: ignore[attr-defined]
             app.view_functions[endpoint] = wrapped
+
+
+def on_every_session(listeners: dict[str, Callable[..., Any]]) -> None:
+    """Attach session event listeners (``{"before_commit": fn, …}``) to every session of the
+    app's database, once however many apps are built."""
+    session_class = db.session.session_factory.class_
+    for name, listener in listeners.items():
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, event, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..business_time import today as business_today
@@ -39,6 +39,7 @@ from ..ledger.models import (
     PaymentAllocation,
     RateConfirmation,
 )
+from ..transactions import on_every_session
 from .claims import CaseClaim, build_claims
 from .models import Case, CaseDeadline, CaseFigures, CaseStatus, Stage, case_invoice
 from .timeline import effective_next_action, promise_states, reconciliation_state
@@ -358,11 +359,6 @@ def _forget(session: Session, *_args: Any) -> None:
 
 def install() -> None:
     """Keep figures current in every session of the app (idempotent)."""
-    session_class = db.session.session_factory.class_
-    for name, listener in (
-        ("after_flush", _collect),
-        ("before_commit", _before_commit),
-        ("after_rollback", _forget),
-    ):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener)
+    on_every_session(
+        {"after_flush": _collect, "before_commit": _before_commit, "after_rollback": _forget}
+    )

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, delete, event, func, insert, select, type_coerce
+from sqlalchemy import case, delete, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..db import Money
 from ..extensions import db
+from ..transactions import on_every_session
 from .allocation import invoice_balances
 from .models import (
     CreditNote,
@@ -381,11 +382,6 @@ def _forget(session: Session, *_args) -> None:
 
 def install() -> None:
     """Keep the stored aging current in every session of the app (idempotent)."""
-    session_class = db.session.session_factory.class_
-    for name, listener in (
-        ("after_flush", _collect),
-        ("before_commit", _before_commit),
-        ("after_rollback", _forget),
-    ):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener)
+    on_every_session(
+        {"after_flush": _collect, "before_commit": _before_commit, "after_rollback": _forget}
+    )

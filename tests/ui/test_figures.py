@@ -12,7 +12,7 @@ import subprocess
 import sys
 from decimal import Decimal
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from portal.accounts.models import User
 from portal.business_time import today as business_today
@@ -28,6 +28,7 @@ from portal.ledger.upserts import upsert_payment
 
 from ..factories import ACTOR, World, make_debtor, make_invoice
 from .conftest import section, text
+from .test_case_list import _count_queries
 
 TODAY = business_today()
 
@@ -35,23 +36,6 @@ TODAY = business_today()
 def _figures(case_id: int) -> CaseFigures:
     db.session.expire_all()
     return db.session.get(CaseFigures, case_id)
-
-
-def _count_statements(app, client, path: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def test_figures_follow_the_case_and_its_ledger(app, world: World):
@@ -147,7 +131,7 @@ def test_the_worker_refreshes_what_time_or_a_rate_changed(app, world: World):
 def test_dashboard_statements_do_not_grow_with_the_cases(app, as_role, world: World):
     client = as_role("legal")
     client.get("/")  # warm up
-    few = _count_statements(app, client, "/")
+    few = _count_queries(app, client, "/")
     with app.app_context():
         legal = db.session.get(User, world.legal)
         for number in range(25):
@@ -165,7 +149,7 @@ def test_dashboard_statements_do_not_grow_with_the_cases(app, as_role, world: Wo
     # Ten rows on the dashboard, the oldest first (W-24 is 25 days late), and a link to all 25.
     assert overdue.count("Chase ") == 10
     assert "Chase 24" in overdue and "All 25 →" in overdue
-    assert _count_statements(app, client, "/") == few
+    assert _count_queries(app, client, "/") == few
 
     second = client.get("/queue/overdue?page=2")
     assert second.status_code == 200
