@@ -785,9 +785,20 @@ def refresh_aging(app, label: str) -> float | None:
 
 
 def refresh_stored(app, label: str) -> None:
-    """What the worker keeps current: the stored case figures and the day's debtor aging."""
+    """What the worker keeps current: the stored case figures and the day's debtor aging; then
+    the planner's statistics, as autovacuum would gather them on a database in service (freshly
+    loaded tables have none, and the plans then read every row)."""
     refresh_figures(app, label)
     refresh_aging(app, label)
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+            print(f"[{label}] ANALYZE done")
 
 
 # --- measuring ------------------------------------------------------------------------------
