@@ -212,20 +212,26 @@ def test_case_list_sorts_and_users_list_filters(visit: Visit, app: Flask, world:
     pairs = dict(zip(column(visit, "cases-table", 1), column(visit, "cases-table", 2), strict=True))
     assert set(pairs) == {first, second}
 
-    reference = page.locator("#cases-table th[data-sort]", has_text="Reference")
-    debtor = page.locator("#cases-table th[data-sort]", has_text="Debtor")
+    # Headers sort the whole list on the server: a link flips the order, the page says which.
+    reference = page.locator("#cases-table th", has_text="Reference")
+    debtor = page.locator("#cases-table th", has_text="Debtor")
     assert reference.get_attribute("aria-sort") is None
+    updated = page.locator("#cases-table th", has_text="Updated")
+    assert updated.get_attribute("aria-sort") == "descending"  # the default order
 
-    reference.click()
+    reference.get_by_role("link").click()
+    page.wait_for_url("**/cases/?*sort=reference*dir=asc*")
     assert reference.get_attribute("aria-sort") == "ascending"
     assert column(visit, "cases-table", 1) == sorted([first, second])
-    reference.click()
+    reference.get_by_role("link").click()
+    page.wait_for_url("**/cases/?*sort=reference*dir=desc*")
     assert reference.get_attribute("aria-sort") == "descending"
     assert column(visit, "cases-table", 1) == sorted([first, second], reverse=True)
 
     # Another column takes over the sort; the keyboard works too.
-    debtor.focus()
+    debtor.get_by_role("link").focus()
     page.keyboard.press("Enter")
+    page.wait_for_url("**/cases/?*sort=debtor*dir=asc*")
     assert debtor.get_attribute("aria-sort") == "ascending"
     assert reference.get_attribute("aria-sort") is None
     debtors = column(visit, "cases-table", 2)
@@ -235,11 +241,12 @@ def test_case_list_sorts_and_users_list_filters(visit: Visit, app: Flask, world:
     after = dict(zip(column(visit, "cases-table", 1), debtors, strict=True))
     assert after == pairs
 
-    # The server-side search form (GET) narrows the list.
+    # The server-side search form (GET) narrows the list and keeps the order.
     page.get_by_label("Search").fill("D-2")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/cases/?*q=D-2*")
     assert column(visit, "cases-table", 1) == [second]
+    assert debtor.get_attribute("aria-sort") == "ascending"
 
     # Users page (admin): the filter box hides rows as one types.
     # Leave the page first: a response still in flight (a permanent session is refreshed on
