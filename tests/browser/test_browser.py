@@ -119,6 +119,18 @@ def visit(browser: Browser, live_server: str) -> Iterator[Visit]:
     assert refused == [], "the pages break their own Content-Security-Policy"
 
 
+def forget_session(visit: Visit) -> None:
+    """Drop the browser's session, as a user on another machine would start.
+
+    First let every request of the page finish (the PDF viewer's worker script can still be
+    loading): a response still in flight would set the session cookie again after it was
+    cleared, since a permanent session is refreshed on every response.
+    """
+    visit.page.wait_for_load_state("networkidle")
+    visit.page.goto("about:blank")
+    visit.page.context.clear_cookies()
+
+
 def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real form (CSRF token included) and land on the dashboard."""
     page = visit.page
@@ -249,10 +261,7 @@ def test_case_list_sorts_and_users_list_filters(visit: Visit, app: Flask, world:
     assert debtor.get_attribute("aria-sort") == "ascending"
 
     # Users page (admin): the filter box hides rows as one types.
-    # Leave the page first: a response still in flight (a permanent session is refreshed on
-    # every response) would otherwise set the session cookie again after it was cleared.
-    page.goto("about:blank")
-    page.context.clear_cookies()
+    forget_session(visit)
     sign_in(visit, World.EMAILS["admin"])
     page.goto("/admin/users")
     assert page.get_by_role("heading", name="Users", exact=True).is_visible()
@@ -589,8 +598,7 @@ def test_counsel_signs_a_demand_letter_on_the_review_page(visit: Visit, app: Fla
     with page.expect_navigation():
         page.get_by_role("button", name="Submit for review").click()
     expect(page.locator(".badge", has_text="in review").first).to_be_visible()
-    page.goto("about:blank")  # nothing in flight may set the session cookie again
-    page.context.clear_cookies()
+    forget_session(visit)
 
     sign_in(visit, World.EMAILS["lawyer"])
     # The navigation counts the letter waiting; the queue leads to the review page.
@@ -641,8 +649,7 @@ def test_counsel_signs_a_filing_bundle_on_its_page(
     with page.expect_navigation():
         review.get_by_role("button", name="Submit for review").click()
     expect(page.locator("#review-status")).to_have_text("in review")
-    page.goto("about:blank")
-    page.context.clear_cookies()
+    forget_session(visit)
 
     sign_in(visit, World.EMAILS["lawyer"])
     page.goto("/review")
@@ -699,8 +706,7 @@ def test_admin_uploads_a_statutory_form_and_confirms_rates_legal_records_the_agr
     expect(page.locator(".alert-success")).to_contain_text("boe_base confirmed through")
     page.wait_for_load_state("load")
 
-    page.goto("about:blank")
-    page.context.clear_cookies()
+    forget_session(visit)
     sign_in(visit, World.EMAILS["legal"])
     page.goto(f"/cases/{world.assigned_case}")
     agreement = page.locator("#agreement")
