@@ -248,18 +248,37 @@ def due_for_refresh(today: dt.date, limit: int = BATCH) -> list[int]:
 def refresh_due(today: dt.date | None = None, *, commit: bool = True) -> int:
     """Refresh every case ``due_for_refresh``, one committed batch at a time; the number done.
 
-    A batch is compared with the one before so that a case whose figures cannot be brought to
-    ``today`` (its jurisdiction's day is behind) does not loop for ever.
+    A case whose figures cannot be computed (its claim raises) is logged and left out, so it
+    does not hold back the others: its batch is retried one case at a time. A batch is compared
+    with the one before so that a case whose figures cannot be brought to ``today`` (its
+    jurisdiction's day is behind) does not loop for ever.
     """
     # The earliest "today" of any jurisdiction: a case computed as of its own today is current.
     today = today or min(business_today(code) for code in ("cn", "ew", "us"))
     done = 0
     previous: list[int] = []
-    while ids := due_for_refresh(today):
+    failed: set[int] = set()
+    while ids := [
+        case_id
+        for case_id in due_for_refresh(today, limit=BATCH + len(failed))
+        if case_id not in failed
+    ][:BATCH]:
         if ids == previous:
             break
-        refresh(ids)
-        done += len(ids)
+        try:
+            with db.session.begin_nested():
+                refresh(ids)
+            done += len(ids)
+        except Exception:
+            log.exception("case figures: a batch of %d failed; computing them one by one", len(ids))
+            for case_id in ids:
+                try:
+                    with db.session.begin_nested():
+                        refresh([case_id])
+                    done += 1
+                except Exception:
+                    log.exception("case figures of case %d could not be computed", case_id)
+                    failed.add(case_id)
         if commit:
             db.session.commit()
         previous = ids

@@ -269,3 +269,28 @@ def test_the_basis_is_the_same_in_every_process(app, tmp_path):
     }
     with app.app_context():
         assert seen == {figures.basis()}
+
+
+def test_a_case_that_cannot_be_computed_does_not_hold_back_the_others(
+    app, world: World, monkeypatch, caplog
+):
+    with app.app_context():
+        db.session.execute(CaseFigures.__table__.delete())
+        db.session.commit()
+        real = figures._rows
+
+        def broken_for_one(case, claim, states, current_basis):
+            if case.id == world.assigned_case:
+                raise ValueError("a claim that cannot be computed")
+            return real(case, claim, states, current_basis)
+
+        monkeypatch.setattr(figures, "_rows", broken_for_one)
+        # Two cases due; the assigned one fails, the other is stored all the same.
+        assert figures.refresh_due(TODAY) == 1
+        assert _figures(world.other_case) is not None
+        assert _figures(world.assigned_case) is None
+        assert f"case figures of case {world.assigned_case} could not be computed" in caplog.text
+        # Mended, the next refresh computes it.
+        monkeypatch.setattr(figures, "_rows", real)
+        assert figures.refresh_due(TODAY) == 1
+        assert _figures(world.assigned_case) is not None
