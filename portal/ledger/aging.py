@@ -1,4 +1,6 @@
-"""Aging of receivables as of a date, computed in SQL (one query, whatever the number of rows)."""
+"""Aging of receivables as of a date: per debtor, creditor entity and currency, computed in SQL
+from the ledger (``_live_query``) and stored as of one day (``DebtorAging``), which the report,
+its CSV and the API read a page or a stream at a time."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, delete, func, insert, select, type_coerce
+from sqlalchemy import Select, case, delete, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..db import Money
@@ -44,9 +46,6 @@ class AgingRow:
     creditor: str
     currency: str
     buckets: dict[str, Decimal]
-    #: Invoices with something outstanding, and the earliest due date among the overdue ones.
-    open_invoices: int = 0
-    oldest_overdue: dt.date | None = None
 
     @property
     def total(self) -> Decimal:
@@ -61,75 +60,9 @@ def bucket_expression(as_of: dt.date):
     return case(*whens, else_="over_365")
 
 
-def aging(
-    as_of: dt.date,
-    *,
-    by_creditor: bool = True,
-    debtor_ids: Sequence[int] | None = None,
-    creditor_id: int | None = None,
-) -> list[AgingRow]:
-    """Outstanding per debtor (and creditor entity) and currency in each bucket as of ``as_of``.
-
-    Only invoices issued by ``as_of`` count, less credit notes and payments dated by then.
-    """
-    _credited, _paid, outstanding, joins = invoice_balances(as_of)
-    bucket = bucket_expression(as_of)
-    sums = [
-        type_coerce(func.sum(case((bucket == key, outstanding), else_=0)), Money).label(key)
-        for key, _label, _days in BUCKETS
-    ]
-    group = [Debtor.id, Debtor.external_id, Debtor.name, Invoice.currency]
-    if by_creditor:
-        group.append(CreditorEntity.code)
-    is_open = outstanding > 0
-    extra = [
-        func.sum(case((is_open, 1), else_=0)).label("open_invoices"),
-        func.min(case((is_open & (Invoice.due_date < as_of), Invoice.due_date))).label(
-            "oldest_overdue"
-        ),
-    ]
-    query = joins(
-        select(*group, *sums, *extra)
-        .select_from(Invoice)
-        .join(Debtor, Debtor.id == Invoice.debtor_id)
-        .join(CreditorEntity, CreditorEntity.id == Invoice.creditor_id)
-    ).where(Invoice.issue_date <= as_of)
-    if debtor_ids is not None:
-        query = query.where(Invoice.debtor_id.in_(debtor_ids))
-    if creditor_id is not None:
-        query = query.where(Invoice.creditor_id == creditor_id)
-    query = query.group_by(*group).having(func.sum(outstanding) != 0).order_by(Debtor.name)
-    rows = []
-    for row in db.session.execute(query):
-        mapping = row._mapping
-        rows.append(
-            AgingRow(
-                debtor_id=mapping["id"],
-                debtor=mapping["external_id"],
-                debtor_name=mapping["name"],
-                creditor=mapping["code"] if by_creditor else "",
-                currency=mapping["currency"],
-                buckets={key: mapping[key] or Decimal(0) for key, _l, _d in BUCKETS},
-                open_invoices=int(mapping["open_invoices"] or 0),
-                oldest_overdue=as_date(mapping["oldest_overdue"]),
-            )
-        )
-    return rows
-
-
 def as_date(value) -> dt.date | None:
     """A date from ``MIN(CASE … date)``: SQLite answers with the ISO text."""
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def totals(rows: Sequence[AgingRow]) -> dict[str, dict[str, Decimal]]:
-    """Bucket totals per currency (amounts in different currencies are never added)."""
-    result: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        per = result.setdefault(row.currency, {key: Decimal(0) for key, _l, _d in BUCKETS})
-        for key, amount in row.buckets.items():
-            per[key] += amount
-    return result
 
 
 # --- stored aging and the paged report -------------------------------------------------------
@@ -143,28 +76,19 @@ _TOUCHED = "debtor_aging.touched"
 def store(as_of: dt.date, debtor_ids: Sequence[int] | None = None) -> int:
     """Replace the stored aging of these debtors (all when ``None``) by their aging as of
     ``as_of``; the number of rows stored."""
-    codes = dict(db.session.execute(select(CreditorEntity.code, CreditorEntity.id)).all())
-    rows = aging(as_of, by_creditor=True, debtor_ids=debtor_ids)
+    query = _live_query(as_of)
+    if debtor_ids is not None:
+        query = query.where(Invoice.debtor_id.in_(debtor_ids))
+    rows = [
+        {**row, "computed_on": as_of, "oldest_overdue": as_date(row["oldest_overdue"])}
+        for row in db.session.execute(query).mappings()
+    ]
     stale = delete(DebtorAging)
     if debtor_ids is not None:
         stale = stale.where(DebtorAging.debtor_id.in_(debtor_ids))
     db.session.execute(stale)
     if rows:
-        db.session.execute(
-            insert(DebtorAging),
-            [
-                {
-                    "debtor_id": row.debtor_id,
-                    "creditor_id": codes[row.creditor],
-                    "currency": row.currency,
-                    "computed_on": as_of,
-                    "open_invoices": row.open_invoices,
-                    "oldest_overdue": row.oldest_overdue,
-                    **row.buckets,
-                }
-                for row in rows
-            ],
-        )
+        db.session.execute(insert(DebtorAging), rows)
     return len(rows)
 
 
@@ -181,8 +105,11 @@ def stored_as_of() -> dt.date | None:
     return low if low == high else None
 
 
-def _live_source(as_of: dt.date):
-    """Per debtor, creditor and currency, the buckets computed from the ledger as of a day."""
+def _live_query(as_of: dt.date) -> Select:
+    """Per debtor, creditor and currency, computed from the ledger as of a day: the buckets,
+    the invoices with something outstanding and the oldest overdue due date (the columns of
+    ``DebtorAging``). Only invoices issued by then count, less credit notes and payments dated
+    by then."""
     _credited, _paid, outstanding, joins = invoice_balances(as_of)
     bucket = bucket_expression(as_of)
     group = [
@@ -206,7 +133,6 @@ def _live_source(as_of: dt.date):
         .where(Invoice.issue_date <= as_of)
         .group_by(Invoice.debtor_id, Invoice.creditor_id, Invoice.currency)
         .having(func.sum(outstanding) != 0)
-        .subquery()
     )
 
 
@@ -234,7 +160,7 @@ def report_query(as_of: dt.date, by_creditor: bool, filters: AgingFilter):
     """The report's rows (debtor [, creditor], currency, buckets) as one query, with whether it
     reads the stored aging: stored when it is as of ``as_of``, else computed live."""
     stored = stored_as_of() == as_of
-    source = select(DebtorAging).subquery() if stored else _live_source(as_of)
+    source = select(DebtorAging).subquery() if stored else _live_query(as_of).subquery()
     group = [Debtor.id, Debtor.external_id, Debtor.name, source.c.currency]
     if by_creditor:
         group.append(CreditorEntity.code)
@@ -314,7 +240,7 @@ def debtor_totals(as_of: dt.date):
             .group_by(DebtorAging.debtor_id)
             .subquery()
         )
-    source = _live_source(as_of)
+    source = _live_query(as_of).subquery()
     return (
         select(
             source.c.debtor_id,
