@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, case, delete, func, insert, select, type_coerce
+from sqlalchemy import Select, Subquery, case, delete, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..db import Money
@@ -92,9 +92,33 @@ def store(as_of: dt.date, debtor_ids: Sequence[int] | None = None) -> int:
     return len(rows)
 
 
-def stored_total():
-    """A stored row's buckets added up (SQL)."""
-    return sum((DebtorAging.__table__.c[key] for key in KEYS[1:]), DebtorAging.current)
+def source(as_of: dt.date) -> tuple[Subquery, bool]:
+    """Rows per debtor, creditor and currency as of a day (the columns of ``DebtorAging``), and
+    whether they are the stored ones: stored when they are of that day, else computed live."""
+    stored = stored_as_of() == as_of
+    return (select(DebtorAging).subquery() if stored else _live_query(as_of).subquery()), stored
+
+
+def row_total(rows: Subquery):
+    """A row's buckets added up (SQL)."""
+    return sum((rows.c[key] for key in KEYS[1:]), rows.c.current)
+
+
+def balances(as_of: dt.date, debtor_ids: Sequence[int]) -> Select:
+    """Per debtor and currency: outstanding, open invoices and the oldest overdue due date."""
+    rows, _stored = source(as_of)
+    return (
+        select(
+            rows.c.debtor_id,
+            rows.c.currency,
+            type_coerce(func.sum(row_total(rows)), Money).label("outstanding"),
+            func.sum(rows.c.open_invoices).label("open_invoices"),
+            func.min(rows.c.oldest_overdue).label("oldest_overdue"),
+        )
+        .where(rows.c.debtor_id.in_(debtor_ids))
+        .group_by(rows.c.debtor_id, rows.c.currency)
+        .order_by(rows.c.debtor_id, rows.c.currency)
+    )
 
 
 def stored_as_of() -> dt.date | None:
@@ -159,23 +183,22 @@ class AgingPage:
 def report_query(as_of: dt.date, by_creditor: bool, filters: AgingFilter):
     """The report's rows (debtor [, creditor], currency, buckets) as one query, with whether it
     reads the stored aging: stored when it is as of ``as_of``, else computed live."""
-    stored = stored_as_of() == as_of
-    source = select(DebtorAging).subquery() if stored else _live_query(as_of).subquery()
-    group = [Debtor.id, Debtor.external_id, Debtor.name, source.c.currency]
+    rows, stored = source(as_of)
+    group = [Debtor.id, Debtor.external_id, Debtor.name, rows.c.currency]
     if by_creditor:
         group.append(CreditorEntity.code)
-    sums = [type_coerce(func.sum(source.c[key]), Money).label(key) for key in KEYS]
-    query = select(*group, *sums).select_from(source).join(Debtor, Debtor.id == source.c.debtor_id)
+    sums = [type_coerce(func.sum(rows.c[key]), Money).label(key) for key in KEYS]
+    query = select(*group, *sums).select_from(rows).join(Debtor, Debtor.id == rows.c.debtor_id)
     if by_creditor:
-        query = query.join(CreditorEntity, CreditorEntity.id == source.c.creditor_id)
+        query = query.join(CreditorEntity, CreditorEntity.id == rows.c.creditor_id)
     if filters.creditor_id is not None:
-        query = query.where(source.c.creditor_id == filters.creditor_id)
+        query = query.where(rows.c.creditor_id == filters.creditor_id)
     if filters.jurisdiction:
         query = query.where(Debtor.jurisdiction == filters.jurisdiction)
     query = query.group_by(*group)
     if filters.bucket in KEYS:
-        query = query.having(func.sum(source.c[filters.bucket]) != 0)
-    order = [Debtor.name, Debtor.id, source.c.currency]
+        query = query.having(func.sum(rows.c[filters.bucket]) != 0)
+    order = [Debtor.name, Debtor.id, rows.c.currency]
     if by_creditor:
         order.append(CreditorEntity.code)
     return query.order_by(*order), stored
@@ -225,32 +248,18 @@ def report(
     return AgingPage(rows, totals, count, page, pages, stored)
 
 
-def debtor_totals(as_of: dt.date):
+def debtor_totals(as_of: dt.date) -> Subquery:
     """Per debtor: outstanding in every currency added up (for ordering only), open invoices and
     the oldest overdue due date — from the stored aging when it is as of ``as_of``."""
-    if stored_as_of() == as_of:
-        total = stored_total()
-        return (
-            select(
-                DebtorAging.debtor_id.label("debtor_id"),
-                func.sum(total).label("outstanding"),
-                func.sum(DebtorAging.open_invoices).label("open_invoices"),
-                func.min(DebtorAging.oldest_overdue).label("oldest_overdue"),
-            )
-            .group_by(DebtorAging.debtor_id)
-            .subquery()
-        )
-    source = _live_query(as_of).subquery()
+    rows, _stored = source(as_of)
     return (
         select(
-            source.c.debtor_id,
-            func.sum(sum((source.c[key] for key in KEYS[1:]), source.c.current)).label(
-                "outstanding"
-            ),
-            func.sum(source.c.open_invoices).label("open_invoices"),
-            func.min(source.c.oldest_overdue).label("oldest_overdue"),
+            rows.c.debtor_id,
+            func.sum(row_total(rows)).label("outstanding"),
+            func.sum(rows.c.open_invoices).label("open_invoices"),
+            func.min(rows.c.oldest_overdue).label("oldest_overdue"),
         )
-        .group_by(source.c.debtor_id)
+        .group_by(rows.c.debtor_id)
         .subquery()
     )
 

@@ -23,8 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import Select, func, select, type_coerce
-from sqlalchemy import case as sql_case
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -34,7 +33,6 @@ from ..business_time import today as business_today
 from ..cases import policy
 from ..cases import services as case_services
 from ..cases.models import Case, CaseStatus, case_invoice
-from ..db import Money
 from ..domain import DomainError
 from ..extensions import db
 from ..forms import populate_errors
@@ -48,7 +46,6 @@ from .models import (
     CreditNote,
     CreditorEntity,
     Debtor,
-    DebtorAging,
     Invoice,
     Jurisdiction,
     Payment,
@@ -92,48 +89,17 @@ def balances_by_debtor(debtor_ids: list[int], today: dt.date) -> dict[int, list[
     stored aging when it is today's)."""
     if not debtor_ids:
         return {}
-    if aging_service.stored_as_of() == today:
-        total = sum(
-            (DebtorAging.__table__.c[key] for key in aging_service.KEYS[1:]), DebtorAging.current
-        )
-        stored: dict[int, list[Balance]] = defaultdict(list)
-        for debtor_id, currency, amount, open_count, oldest in db.session.execute(
-            select(
-                DebtorAging.debtor_id,
-                DebtorAging.currency,
-                type_coerce(func.sum(total), Money),
-                func.sum(DebtorAging.open_invoices),
-                func.min(DebtorAging.oldest_overdue),
-            )
-            .where(DebtorAging.debtor_id.in_(debtor_ids))
-            .group_by(DebtorAging.debtor_id, DebtorAging.currency)
-            .order_by(DebtorAging.debtor_id, DebtorAging.currency)
-        ):
-            if amount:
-                stored[debtor_id].append(
-                    Balance(currency, amount, int(open_count or 0), aging_service.as_date(oldest))
-                )
-        return stored
-    _credited, _paid, outstanding, joins = invoice_balances()
-    is_open = outstanding > 0
-    query = joins(
-        select(
-            Invoice.debtor_id,
-            Invoice.currency,
-            type_coerce(func.sum(outstanding), Money),
-            func.sum(sql_case((is_open, 1), else_=0)),
-            func.min(sql_case((is_open & (Invoice.due_date < today), Invoice.due_date))),
-        )
-    )
-    query = (
-        query.where(Invoice.debtor_id.in_(debtor_ids))
-        .group_by(Invoice.debtor_id, Invoice.currency)
-        .order_by(Invoice.debtor_id, Invoice.currency)
-    )
     result: dict[int, list[Balance]] = defaultdict(list)
-    for debtor_id, currency, amount, open_count, oldest in db.session.execute(query):
-        if amount:
-            result[debtor_id].append(Balance(currency, amount, int(open_count or 0), oldest))
+    for row in db.session.execute(aging_service.balances(today, debtor_ids)):
+        if row.outstanding:
+            result[row.debtor_id].append(
+                Balance(
+                    row.currency,
+                    row.outstanding,
+                    int(row.open_invoices or 0),
+                    aging_service.as_date(row.oldest_overdue),
+                )
+            )
     return result
 
 
@@ -173,14 +139,9 @@ def debtors():
     if filters["jurisdiction"] in set(Jurisdiction):
         query = query.where(Debtor.jurisdiction == Jurisdiction(filters["jurisdiction"]))
     if filters["owing"]:
-        if aging_service.stored_as_of() == business_today():
-            # The stored aging holds a row only where something is outstanding.
-            query = query.where(Debtor.id.in_(select(DebtorAging.debtor_id)))
-        else:
-            _credited, _paid, outstanding, joins = invoice_balances()
-            query = query.where(
-                Debtor.id.in_(joins(select(Invoice.debtor_id)).where(outstanding != 0))
-            )
+        # The aging holds a row only where something is outstanding.
+        owing, _stored = aging_service.source(business_today())
+        query = query.where(Debtor.id.in_(select(owing.c.debtor_id)))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
