@@ -179,8 +179,8 @@ def _rows(
     return figures, deadlines
 
 
-def compute(cases: Sequence[Case]) -> None:
-    """Compute and store the figures and deadlines of ``cases`` (in the caller's transaction)."""
+def computed(cases: Sequence[Case]) -> dict[int, tuple[dict, list[dict]]]:
+    """Per case: its figures row and deadline rows, computed (not stored)."""
     # Local import: readiness registers the rules and imports the services, which import this
     # package's models only, so the cycle is broken here rather than at import time.
     from .readiness import readiness_many
@@ -188,17 +188,22 @@ def compute(cases: Sequence[Case]) -> None:
     by_jurisdiction: dict[Any, list[Case]] = defaultdict(list)
     for case in cases:
         by_jurisdiction[case.jurisdiction].append(case)
-    figures: list[dict] = []
-    deadlines: list[dict] = []
+    result: dict[int, tuple[dict, list[dict]]] = {}
     current_basis = basis()
     for group in by_jurisdiction.values():
         # One as-of day per jurisdiction: each case's figures are as of its own today.
         claims = build_claims(group)
         states = readiness_many(group, claims=claims)
         for case in group:
-            row, dated = _rows(case, claims[case.id], states[case.id], current_basis)
-            figures.append(row)
-            deadlines.extend(dated)
+            result[case.id] = _rows(case, claims[case.id], states[case.id], current_basis)
+    return result
+
+
+def compute(cases: Sequence[Case]) -> None:
+    """Compute and store the figures and deadlines of ``cases`` (in the caller's transaction)."""
+    rows = computed(cases).values()
+    figures = [row for row, _dated in rows]
+    deadlines = [deadline for _row, dated in rows for deadline in dated]
     ids = [case.id for case in cases]
     db.session.execute(delete(CaseDeadline).where(CaseDeadline.case_id.in_(ids)))
     db.session.execute(delete(CaseFigures).where(CaseFigures.case_id.in_(ids)))

@@ -34,10 +34,11 @@ from ..ledger.views import money_filter
 from ..listing import ordered, requested_sort
 from ..security import Permission, Role, has_permission, permission_required
 from . import policy, services
-from .claims import CaseClaim, build_claim, build_claims
+from .claims import build_claim
 from .event_schemas import load_event
 from .events import add_event as add_event_service
 from .figures import basis as figures_basis
+from .figures import computed as compute_figures
 from .forms import (
     DISPATCH_DOCUMENTS,
     AgreementForm,
@@ -58,8 +59,7 @@ from .models import (
     Stage,
 )
 from .present import case_payload
-from .readiness import readiness_many
-from .timeline import describe, effective_next_action, promise_states, reconciliation_state
+from .timeline import describe, reconciliation_state
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 bp.add_app_template_filter(money_filter, "money")
@@ -178,17 +178,16 @@ def index():
 def _listed_figures(rows, today: dt.date) -> tuple[dict[int, dict], dict[int, dict]]:
     """The list's balance, limitation, next action and readiness of each listed case, from the
     stored figures (one query for the limitation counts); a case whose figures are not stored
-    yet (just after an upgrade) or stored on other rules has its claim built here instead."""
+    yet (just after an upgrade) or stored on other rules has them computed here instead."""
     current = figures_basis()
     stored = {
-        case.id: figures
+        case.id: {column.key: getattr(figures, column.key) for column in CaseFigures.__table__.c}
         for case, figures in rows
         if figures is not None and not figures.stale and figures.basis == current
     }
-    warning_days = int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
+    soon = today + dt.timedelta(days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90)))
     counts: dict[int, dict[str, int]] = {}
     if stored:
-        soon = today + dt.timedelta(days=warning_days)
         for case_id, expired, warning in db.session.execute(
             select(
                 CaseDeadline.case_id,
@@ -199,73 +198,34 @@ def _listed_figures(rows, today: dt.date) -> tuple[dict[int, dict], dict[int, di
             .group_by(CaseDeadline.case_id)
         ):
             counts[case_id] = {"expired": expired or 0, "warning": warning or 0}
+    missing = [case for case, _figures in rows if case.id not in stored]
+    for case_id, (row, deadlines) in compute_figures(missing).items():
+        stored[case_id] = row
+        limits = [item["due"] for item in deadlines if item["kind"] == "limitation"]
+        counts[case_id] = {
+            "expired": sum(1 for due in limits if due < today),
+            "warning": sum(1 for due in limits if today <= due <= soon),
+        }
     claims, readiness = {}, {}
     for case_id, figures in stored.items():
         claims[case_id] = {
-            "outstanding": figures.outstanding,
-            "currency": figures.currency,
+            "outstanding": figures["outstanding"],
+            "currency": figures["currency"],
             **counts.get(case_id, {"expired": 0, "warning": 0}),
-            "deadline": figures.limitation_deadline,
+            "deadline": figures["limitation_deadline"],
             "next": {
-                "text": figures.next_text,
-                "due": figures.next_due.isoformat() if figures.next_due else None,
-                "reason": figures.next_reason,
+                "text": figures["next_text"],
+                "due": figures["next_due"].isoformat() if figures["next_due"] else None,
+                "reason": figures["next_reason"],
             },
         }
         readiness[case_id] = {
-            "stage": figures.readiness_stage,
-            "blockers": figures.readiness_blockers,
-            "warnings": figures.readiness_warnings,
-            "title": figures.readiness_title,
+            "stage": figures["readiness_stage"],
+            "blockers": figures["readiness_blockers"],
+            "warnings": figures["readiness_warnings"],
+            "title": figures["readiness_title"],
         }
-    missing = [case for case, _figures in rows if case.id not in stored]
-    if missing:
-        built = build_claims(missing)
-        claims |= {case.id: summarise(case, built[case.id]) for case in missing}
-        readiness |= _readiness_badges(missing, built)
     return claims, readiness
-
-
-def summarise(case: Case, claim: CaseClaim) -> dict[str, Any]:
-    """What the case list shows of a claim: the balance, the nearest limitation deadline and
-    whether a broken promise reopened the next action."""
-    limits = [item.limitation for item in claim.invoices if item.limitation]
-    expired = [limit for limit in limits if limit.expired]
-    warning = [limit for limit in limits if limit.warning]
-    return {
-        "outstanding": claim.outstanding,
-        "currency": claim.currency,
-        "expired": len(expired),
-        "warning": len(warning),
-        "deadline": min((limit.deadline for limit in limits), default=None),
-        "next": effective_next_action(
-            case, promise_states(claim.events, claim.payments, claim.as_of)
-        ),
-    }
-
-
-def _readiness_badges(cases: list[Case], claims: dict[int, CaseClaim]) -> dict[int, dict[str, Any]]:
-    """Per case: blockers and warnings before its next stage (its own stage at the top of the
-    ladder), from one batched completeness check of the listed cases."""
-    if not cases:
-        return {}
-    ladder = list(Stage)
-    states = readiness_many(cases, claims=claims)
-    badges = {}
-    for case in cases:
-        index = ladder.index(case.stage)
-        target = ladder[min(index + 1, len(ladder) - 1)]
-        findings = states[case.id][target.value]["findings"]
-        blockers = [finding for finding in findings if finding.severity == "blocker"]
-        warnings = [finding for finding in findings if finding.severity != "blocker"]
-        badges[case.id] = {
-            "stage": target,
-            "blockers": len(blockers),
-            "warnings": len(warnings),
-            "title": "; ".join(f"{finding.rule}: {finding.message}" for finding in findings[:8])
-            + (" …" if len(findings) > 8 else ""),
-        }
-    return badges
 
 
 def _legal_users() -> list[User]:
