@@ -133,6 +133,11 @@ def limitation_events(case: Case, events: list[CaseEvent]) -> list[LimitationEve
     return result
 
 
+def limitation_warning_days() -> int:
+    """Days before a limitation deadline from which it is flagged (``LIMITATION_WARNING_DAYS``)."""
+    return int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
+
+
 def build_claim(case: Case, as_of: dt.date | None = None) -> CaseClaim:
     """Balances, interest and limitation for every invoice of ``case`` as of ``as_of``."""
     return build_claims([case], as_of)[case.id]
@@ -199,7 +204,7 @@ def build_claims(cases: Sequence[Case], as_of: dt.date | None = None) -> dict[in
         as_of=as_of,
         rates=load_rates(),
         options=interest_options(),
-        warning_days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90)),
+        warning_days=limitation_warning_days(),
         reductions=reductions,
         payment_days=payment_days,
     )

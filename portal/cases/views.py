@@ -8,7 +8,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from marshmallow import ValidationError
@@ -34,7 +34,7 @@ from ..ledger.views import money_filter
 from ..listing import ordered, requested_sort
 from ..security import Permission, Role, has_permission, permission_required
 from . import policy, services
-from .claims import build_claim
+from .claims import build_claim, limitation_warning_days
 from .event_schemas import load_event
 from .events import add_event as add_event_service
 from .figures import basis as figures_basis
@@ -185,7 +185,7 @@ def _listed_figures(rows, today: dt.date) -> tuple[dict[int, dict], dict[int, di
         for case, figures in rows
         if figures is not None and not figures.stale and figures.basis == current
     }
-    soon = today + dt.timedelta(days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90)))
+    soon = today + dt.timedelta(days=limitation_warning_days())
     counts: dict[int, dict[str, int]] = {}
     if stored:
         for case_id, expired, warning in db.session.execute(

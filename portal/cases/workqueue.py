@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
@@ -21,6 +20,7 @@ from ..business_time import today as business_today
 from ..extensions import db
 from ..ledger.models import Debtor
 from . import policy
+from .claims import limitation_warning_days
 from .models import Case, CaseDeadline
 
 
@@ -114,26 +114,6 @@ class WorkQueue:
         shown = sum(min(total, COUNT_CAP) for total in totals)
         return f"{shown:,}+" if any(total > COUNT_CAP for total in totals) else str(shown)
 
-    @property
-    def overdue_actions(self) -> list[OverdueAction]:
-        return self.sections["overdue"].rows
-
-    @property
-    def broken_promises(self) -> list[BrokenPromise]:
-        return self.sections["promises"].rows
-
-    @property
-    def deemed_confirmed(self) -> list[DeemedReconciliation]:
-        return self.sections["reconciliations"].rows
-
-    @property
-    def limitation(self) -> list[LimitationAlert]:
-        return self.sections["limitation"].rows
-
-
-def _warning_days() -> int:
-    return int(current_app.config.get("LIMITATION_WARNING_DAYS", 90))
-
 
 def _query(user: User, key: str, today: dt.date) -> Select:
     """The deadlines of ``key``'s section among the user's visible open cases."""
@@ -147,7 +127,7 @@ def _query(user: User, key: str, today: dt.date) -> Select:
         # Broken: its day passed without payment in full.
         return query.where(CaseDeadline.due < today, CaseDeadline.paid < CaseDeadline.amount)
     if key == "limitation":
-        return query.where(CaseDeadline.due <= today + dt.timedelta(days=_warning_days()))
+        return query.where(CaseDeadline.due <= today + dt.timedelta(days=limitation_warning_days()))
     return query.where(CaseDeadline.due < today)
 
 
@@ -218,7 +198,7 @@ def section(
 def work_queue(user: User, today: dt.date | None = None, per_section: int = 10) -> WorkQueue:
     """The first ``per_section`` rows of each section over ``user``'s visible open cases."""
     today = today or business_today()
-    queue = WorkQueue(as_of=today, warning_days=_warning_days())
+    queue = WorkQueue(as_of=today, warning_days=limitation_warning_days())
     for key in SECTIONS:
         queue.sections[key] = section(user, key, today, per_page=per_section)
     return queue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..business_time import today as business_today
 from ..cases import policy
+from ..cases.claims import limitation_warning_days
 from ..cases.models import Case, CaseStatus, Stage
 from ..cases.workqueue import SECTIONS, section, work_queue
 from ..extensions import db
@@ -92,5 +93,5 @@ def queue_section(key: str):
             per_page=QUEUE_PER_PAGE,
         ),
         as_of=today,
-        warning_days=int(current_app.config.get("LIMITATION_WARNING_DAYS", 90)),
+        warning_days=limitation_warning_days(),
     )
